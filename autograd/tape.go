@@ -1,0 +1,235 @@
+// Package autograd is robustlab's reverse-mode automatic differentiation:
+// operations on Vars are recorded on a Tape as they run, and Tape.Backward
+// walks the record backwards, each operation adding its contribution to the
+// gradients of its inputs (as in micrograd, over tensors).
+//
+// Gradients are computed only where they are asked for: Backward(loss, wrt...)
+// first marks the recorded operations that lie between the requested leaves
+// and the loss, and an operation computes the gradient of an input only if
+// that input is marked. An attack asks for the input image only and pays for
+// no weight gradients.
+//
+// Memory: a Tape owns the buffers of every value and gradient it records.
+// Reset returns them to the Tape's free lists, so a training loop that reuses
+// one Tape allocates nothing in steady state. Values taken from a Tape are
+// invalid after Reset; Clone what must outlive it.
+package autograd
+
+import (
+	"fmt"
+
+	"robustlab/tensor"
+)
+
+// Var is a tensor in a recorded computation: a leaf (an input, a constant or
+// a parameter) or the result of an operation.
+type Var struct {
+	// Value is the tensor this Var holds.
+	Value *tensor.Tensor
+	// Grad is d(loss)/d(Value) after Backward, or nil if it was not needed.
+	Grad *tensor.Tensor
+
+	parents []*Var
+	back    func() // adds this Var's Grad into its parents' grads
+	tape    *Tape  // nil for parameters
+	param   bool
+	frozen  bool // parameter excluded from Backward's default targets
+	need    bool // set by Backward: a gradient must flow here
+}
+
+// Shape is the shape of the Var's value.
+func (v *Var) Shape() []int { return v.Value.Shape() }
+
+// Data returns the value's elements.
+func (v *Var) Data() []float32 { return v.Value.Data() }
+
+// NeedsGrad reports whether the current Backward needs this Var's gradient.
+// Operations consult it before computing the gradient of an input.
+func (v *Var) NeedsGrad() bool { return v.need }
+
+// NewParam returns a trainable parameter holding t. Parameters live outside
+// tapes; their Grad accumulates over Backward calls until ZeroGrad.
+func NewParam(t *tensor.Tensor) *Var { return &Var{Value: t, param: true} }
+
+// IsParam reports whether v is a parameter.
+func (v *Var) IsParam() bool { return v.param }
+
+// SetFrozen excludes (or re-includes) a parameter from Backward's default
+// targets, as requires_grad=False does in PyTorch.
+func (v *Var) SetFrozen(f bool) { v.frozen = f }
+
+// Frozen reports whether a parameter is frozen.
+func (v *Var) Frozen() bool { return v.frozen }
+
+// ZeroGrad drops a parameter's accumulated gradient (zeroing it in place).
+func (v *Var) ZeroGrad() {
+	if v.Grad != nil {
+		v.Grad.Fill(0)
+	}
+}
+
+// Tape records operations for one forward and backward pass.
+type Tape struct {
+	nodes []*Var
+	free  map[int][][]float32
+	used  [][]float32
+}
+
+// NewTape returns an empty tape.
+func NewTape() *Tape { return &Tape{free: map[int][][]float32{}} }
+
+// Reset forgets every recorded operation and recycles their buffers. Vars
+// and tensors obtained from the tape must not be used afterwards.
+func (tp *Tape) Reset() {
+	for _, b := range tp.used {
+		tp.free[len(b)] = append(tp.free[len(b)], b)
+	}
+	tp.used = tp.used[:0]
+	clear(tp.nodes)
+	tp.nodes = tp.nodes[:0]
+}
+
+// Buffer returns a zeroed buffer of n floats owned by the tape until Reset.
+func (tp *Tape) Buffer(n int) []float32 {
+	b := tp.Scratch(n)
+	clear(b)
+	return b
+}
+
+// Scratch returns a buffer of n floats owned by the tape until Reset, with
+// unspecified contents: the caller overwrites every element.
+func (tp *Tape) Scratch(n int) []float32 {
+	var b []float32
+	if l := tp.free[n]; len(l) > 0 {
+		b = l[len(l)-1]
+		tp.free[n] = l[:len(l)-1]
+	} else {
+		b = make([]float32, n)
+	}
+	tp.used = append(tp.used, b)
+	return b
+}
+
+// Tensor returns a zeroed tensor owned by the tape until Reset.
+func (tp *Tape) Tensor(shape ...int) *tensor.Tensor {
+	return tensor.FromSlice(tp.Buffer(tensor.Numel(shape)), shape...)
+}
+
+// ScratchTensor returns a tensor owned by the tape with unspecified contents.
+func (tp *Tape) ScratchTensor(shape ...int) *tensor.Tensor {
+	return tensor.FromSlice(tp.Scratch(tensor.Numel(shape)), shape...)
+}
+
+// Input records t as a leaf whose gradient can be asked for (an image under
+// attack, or any other input). t is not copied.
+func (tp *Tape) Input(t *tensor.Tensor) *Var {
+	v := &Var{Value: t, tape: tp}
+	tp.nodes = append(tp.nodes, v)
+	return v
+}
+
+// Const records t as a leaf; it is Input under another name for readability
+// (a constant simply never appears in Backward's targets).
+func (tp *Tape) Const(t *tensor.Tensor) *Var { return tp.Input(t) }
+
+// Record adds the result of an operation: out's value, the inputs it was
+// computed from, and back, which reads out.Grad and adds to the gradient of
+// every input p with p.NeedsGrad(), through GradOf(p). Operations in this
+// package and in others (nn layers that fuse work) use it.
+func (tp *Tape) Record(value *tensor.Tensor, back func(out *Var), parents ...*Var) *Var {
+	out := &Var{Value: value, tape: tp, parents: parents}
+	out.back = func() { back(out) }
+	tp.nodes = append(tp.nodes, out)
+	return out
+}
+
+// GradOf returns p's gradient buffer to accumulate into, allocating a zeroed
+// one on first use (from the tape for recorded Vars, on the heap for
+// parameters).
+func (tp *Tape) GradOf(p *Var) *tensor.Tensor {
+	if p.Grad == nil {
+		if p.param {
+			p.Grad = tensor.New(p.Value.Shape()...)
+		} else {
+			p.Grad = tp.Tensor(p.Value.Shape()...)
+		}
+	}
+	return p.Grad
+}
+
+// TapeOf returns the tape of the first input that has one, or panics: an
+// operation needs at least one input on a tape (parameters alone are not).
+func TapeOf(vs ...*Var) *Tape {
+	for _, v := range vs {
+		if v != nil && v.tape != nil {
+			return v.tape
+		}
+	}
+	panic("autograd: operation has no input on a tape; bring one onto a tape with Tape.Input")
+}
+
+// Backward computes d(out)/d(v) for every v in wrt, or, if wrt is empty, for
+// every unfrozen parameter the computation of out used. out must hold one
+// element. Parameters' gradients accumulate across calls (until ZeroGrad);
+// the gradients of Vars on the tape, inputs included, are those of this call
+// only. Intermediate gradients are computed only on paths from wrt to out.
+func (tp *Tape) Backward(out *Var, wrt ...*Var) {
+	if out.Value.Len() != 1 {
+		panic(fmt.Sprintf("autograd: Backward needs a one-element output, got shape %s", tensor.FormatShape(out.Shape())))
+	}
+	seed := tp.Tensor(out.Shape()...)
+	seed.Fill(1)
+	tp.BackwardWith(out, seed, wrt...)
+}
+
+// BackwardWith is Backward for an output of any shape, given d(loss)/d(out).
+func (tp *Tape) BackwardWith(out *Var, gradOut *tensor.Tensor, wrt ...*Var) {
+	if !tensor.SameShape(out.Shape(), gradOut.Shape()) {
+		panic(&tensor.ShapeError{Op: "BackwardWith", Got: gradOut.Shape(), Expected: out.Shape()})
+	}
+	// Mark what needs a gradient: the targets, then every recorded result
+	// with a marked input (the tape is in execution order, hence topological).
+	explicit := map[*Var]bool{}
+	for _, v := range wrt {
+		explicit[v] = true
+	}
+	mark := func(v *Var) {
+		if len(wrt) > 0 {
+			v.need = explicit[v]
+		} else {
+			v.need = v.param && !v.frozen
+		}
+	}
+	for _, n := range tp.nodes {
+		n.Grad = nil // gradients of recorded Vars are per Backward call
+		if n.back == nil {
+			mark(n)
+			continue
+		}
+		n.need = false
+		for _, p := range n.parents {
+			if p.tape == nil { // a parameter: not on the tape
+				mark(p)
+			}
+			if p.need {
+				n.need = true
+			}
+		}
+	}
+	if !out.need {
+		return
+	}
+	g := tp.GradOf(out)
+	g.AddInPlace(gradOut)
+	for i := len(tp.nodes) - 1; i >= 0; i-- {
+		n := tp.nodes[i]
+		if n.back != nil && n.need && n.Grad != nil {
+			n.back()
+		}
+	}
+	for _, n := range tp.nodes {
+		for _, p := range n.parents {
+			p.need = false
+		}
+	}
+}
