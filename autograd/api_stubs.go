@@ -1,0 +1,164 @@
+package autograd
+
+import (
+	"math/rand/v2"
+
+	"robustlab/tensor"
+)
+
+// This file declares operations whose implementations are being written;
+// each moves to its own file (with its forward and backward side by side)
+// when done, and this file disappears.
+
+// ConvOptions are Conv2d's stride, zero padding, dilation and groups
+// (PyTorch's meanings). Zero values mean stride 1, padding 0, dilation 1,
+// groups 1.
+type ConvOptions struct {
+	Stride, Padding, Dilation [2]int
+	Groups                    int
+}
+
+// Conv2d is a 2-D cross-correlation: x [N,Cin,H,W], w [Cout,Cin/Groups,KH,KW],
+// b [Cout] or nil; the result is [N,Cout,OH,OW].
+func Conv2d(x, w, b *Var, o ConvOptions) *Var { panic("autograd.Conv2d: not implemented yet") }
+
+// Linear is x w^T + b: x [N,In], w [Out,In] (PyTorch's layout), b [Out] or nil.
+func Linear(x, w, b *Var) *Var { panic("autograd.Linear: not implemented yet") }
+
+// MatMul is the matrix product of a [M,K] and b [K,N].
+func MatMul(a, b *Var) *Var { panic("autograd.MatMul: not implemented yet") }
+
+// BatchNormOptions configure BatchNorm2d.
+type BatchNormOptions struct {
+	// Training uses the batch's statistics and updates the running ones;
+	// otherwise the running statistics are used.
+	Training bool
+	// Momentum of the running statistics (PyTorch's default 0.1) and the
+	// epsilon added to the variance (1e-5).
+	Momentum, Eps float32
+}
+
+// BatchNorm2d normalizes x [N,C,H,W] per channel; gamma and beta are [C] or
+// nil (no affine transform); runMean and runVar are [C] and are updated in
+// training mode with the unbiased batch variance, as PyTorch does.
+func BatchNorm2d(x, gamma, beta *Var, runMean, runVar *tensor.Tensor, o BatchNormOptions) *Var {
+	panic("autograd.BatchNorm2d: not implemented yet")
+}
+
+// PoolOptions are a pooling window, stride and zero padding (square).
+type PoolOptions struct {
+	Kernel, Stride, Padding int
+}
+
+// MaxPool2d takes the maximum over each window of x [N,C,H,W].
+func MaxPool2d(x *Var, o PoolOptions) *Var { panic("autograd.MaxPool2d: not implemented yet") }
+
+// AvgPool2d averages each window of x [N,C,H,W] (padding counted, as
+// PyTorch's default count_include_pad=True).
+func AvgPool2d(x *Var, o PoolOptions) *Var { panic("autograd.AvgPool2d: not implemented yet") }
+
+// AdaptiveAvgPool2d averages x [N,C,H,W] into [N,C,oh,ow] with PyTorch's
+// bin boundaries.
+func AdaptiveAvgPool2d(x *Var, oh, ow int) *Var {
+	panic("autograd.AdaptiveAvgPool2d: not implemented yet")
+}
+
+// GlobalAvgPool2d averages x [N,C,H,W] over space into [N,C].
+func GlobalAvgPool2d(x *Var) *Var { panic("autograd.GlobalAvgPool2d: not implemented yet") }
+
+// Reshape returns x with a new shape of as many elements (one -1 inferred).
+func Reshape(x *Var, shape ...int) *Var { panic("autograd.Reshape: not implemented yet") }
+
+// Flatten reshapes x [N,...] to [N, rest].
+func Flatten(x *Var) *Var { panic("autograd.Flatten: not implemented yet") }
+
+// Concat joins xs along axis.
+func Concat(axis int, xs ...*Var) *Var { panic("autograd.Concat: not implemented yet") }
+
+// PadMode selects Pad2d's fill.
+type PadMode int
+
+// Padding modes.
+const (
+	ZeroPad PadMode = iota
+	ReflectPad
+)
+
+// Pad2d pads x [N,C,H,W] by top, bottom, left, right.
+func Pad2d(x *Var, top, bottom, left, right int, mode PadMode) *Var {
+	panic("autograd.Pad2d: not implemented yet")
+}
+
+// UpsampleNearest2d repeats every pixel of x [N,C,H,W] scale x scale times.
+func UpsampleNearest2d(x *Var, scale int) *Var {
+	panic("autograd.UpsampleNearest2d: not implemented yet")
+}
+
+// Sub returns a - b (broadcasting as Add).
+func Sub(a, b *Var) *Var { panic("autograd.Sub: not implemented yet") }
+
+// Div returns a / b (broadcasting as Add).
+func Div(a, b *Var) *Var { panic("autograd.Div: not implemented yet") }
+
+// Scale returns s*x.
+func Scale(x *Var, s float32) *Var { panic("autograd.Scale: not implemented yet") }
+
+// AddScalar returns x + s.
+func AddScalar(x *Var, s float32) *Var { panic("autograd.AddScalar: not implemented yet") }
+
+// LeakyRelu returns x for x > 0, slope*x otherwise.
+func LeakyRelu(x *Var, slope float32) *Var { panic("autograd.LeakyRelu: not implemented yet") }
+
+// Sigmoid returns 1/(1+exp(-x)).
+func Sigmoid(x *Var) *Var { panic("autograd.Sigmoid: not implemented yet") }
+
+// Tanh returns tanh(x).
+func Tanh(x *Var) *Var { panic("autograd.Tanh: not implemented yet") }
+
+// Softplus returns log(1+exp(beta*x))/beta.
+func Softplus(x *Var, beta float32) *Var { panic("autograd.Softplus: not implemented yet") }
+
+// Dropout zeroes each element with probability p and scales the rest by
+// 1/(1-p) when training; otherwise it returns x.
+func Dropout(x *Var, p float32, training bool, rng *rand.Rand) *Var {
+	panic("autograd.Dropout: not implemented yet")
+}
+
+// LogSoftmax over the last axis of x [N,K].
+func LogSoftmax(x *Var) *Var { panic("autograd.LogSoftmax: not implemented yet") }
+
+// Softmax over the last axis of x [N,K].
+func Softmax(x *Var) *Var { panic("autograd.Softmax: not implemented yet") }
+
+// CrossEntropy is the mean over the batch of -log softmax(logits)[label],
+// with label smoothing s (PyTorch's label_smoothing): the target puts 1-s on
+// the label and s/K on every class. logits [N,K].
+func CrossEntropy(logits *Var, labels []int, smoothing float32) *Var {
+	panic("autograd.CrossEntropy: not implemented yet")
+}
+
+// KLDiv is sum(p * (log p - logQ)) / N for target probabilities p [N,K] and
+// log-probabilities logQ [N,K] (PyTorch's kl_div(logQ, p,
+// reduction="batchmean")); both may carry gradients.
+func KLDiv(logQ, p *Var) *Var { panic("autograd.KLDiv: not implemented yet") }
+
+// ChannelMeanStd returns the per-example, per-channel spatial mean and
+// standard deviation sqrt(var + eps) of x [N,C,H,W], each [N,C,1,1], as
+// AdaIN needs (Huang & Belongie 2017; variance unbiased, as torch.var).
+func ChannelMeanStd(x *Var, eps float32) (mean, std *Var) {
+	panic("autograd.ChannelMeanStd: not implemented yet")
+}
+
+// Sum returns the sum of all elements of x as a one-element Var.
+func Sum(x *Var) *Var { panic("autograd.Sum: not implemented yet") }
+
+// Mean returns the mean of all elements of x as a one-element Var.
+func Mean(x *Var) *Var { panic("autograd.Mean: not implemented yet") }
+
+// L2NormPerExample returns ||x_i||_2 for each example of x [N,...]: [N].
+func L2NormPerExample(x *Var) *Var { panic("autograd.L2NormPerExample: not implemented yet") }
+
+// LinfNormPerExample returns max |x_i| for each example of x [N,...]: [N].
+func LinfNormPerExample(x *Var) *Var {
+	panic("autograd.LinfNormPerExample: not implemented yet")
+}
