@@ -210,7 +210,7 @@ func (t *Tensor) ArgMax(axis int) []int {
 			best, bi := float32(math.Inf(-1)), 0
 			for s := 0; s < size; s++ {
 				v := t.data[(o*size+s)*inner+i]
-				if v > best || (s == 0 && math.IsNaN(float64(best))) {
+				if v > best {
 					best, bi = v, s
 				}
 			}
