@@ -10,18 +10,6 @@ import (
 // each moves to its own file (with its forward and backward side by side)
 // when done, and this file disappears.
 
-// ConvOptions are Conv2d's stride, zero padding, dilation and groups
-// (PyTorch's meanings). Zero values mean stride 1, padding 0, dilation 1,
-// groups 1.
-type ConvOptions struct {
-	Stride, Padding, Dilation [2]int
-	Groups                    int
-}
-
-// Conv2d is a 2-D cross-correlation: x [N,Cin,H,W], w [Cout,Cin/Groups,KH,KW],
-// b [Cout] or nil; the result is [N,Cout,OH,OW].
-func Conv2d(x, w, b *Var, o ConvOptions) *Var { panic("autograd.Conv2d: not implemented yet") }
-
 // Linear is x w^T + b: x [N,In], w [Out,In] (PyTorch's layout), b [Out] or nil.
 func Linear(x, w, b *Var) *Var { panic("autograd.Linear: not implemented yet") }
 
