@@ -10,12 +10,6 @@ import (
 // each moves to its own file (with its forward and backward side by side)
 // when done, and this file disappears.
 
-// Linear is x w^T + b: x [N,In], w [Out,In] (PyTorch's layout), b [Out] or nil.
-func Linear(x, w, b *Var) *Var { panic("autograd.Linear: not implemented yet") }
-
-// MatMul is the matrix product of a [M,K] and b [K,N].
-func MatMul(a, b *Var) *Var { panic("autograd.MatMul: not implemented yet") }
-
 // BatchNormOptions configure BatchNorm2d.
 type BatchNormOptions struct {
 	// Training uses the batch's statistics and updates the running ones;
