@@ -2,30 +2,11 @@ package autograd
 
 import (
 	"math/rand/v2"
-
-	"robustlab/tensor"
 )
 
 // This file declares operations whose implementations are being written;
 // each moves to its own file (with its forward and backward side by side)
 // when done, and this file disappears.
-
-// BatchNormOptions configure BatchNorm2d.
-type BatchNormOptions struct {
-	// Training uses the batch's statistics and updates the running ones;
-	// otherwise the running statistics are used.
-	Training bool
-	// Momentum of the running statistics (PyTorch's default 0.1) and the
-	// epsilon added to the variance (1e-5).
-	Momentum, Eps float32
-}
-
-// BatchNorm2d normalizes x [N,C,H,W] per channel; gamma and beta are [C] or
-// nil (no affine transform); runMean and runVar are [C] and are updated in
-// training mode with the unbiased batch variance, as PyTorch does.
-func BatchNorm2d(x, gamma, beta *Var, runMean, runVar *tensor.Tensor, o BatchNormOptions) *Var {
-	panic("autograd.BatchNorm2d: not implemented yet")
-}
 
 // PoolOptions are a pooling window, stride and zero padding (square).
 type PoolOptions struct {

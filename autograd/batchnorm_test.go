@@ -1,0 +1,191 @@
+package autograd
+
+import (
+	"errors"
+	"math"
+	"testing"
+
+	"robustlab/tensor"
+)
+
+// refBatchNorm is batch norm in float64. With mean and variance nil it uses
+// the batch's (biased variance); gamma and beta may be nil.
+func refBatchNorm(x, gamma, beta, mean, variance []float64, n, c, hw int, eps float64) []float64 {
+	if mean == nil {
+		mean, variance = refChannelStats(x, n, c, hw)
+	}
+	y := make([]float64, len(x))
+	for i := 0; i < n; i++ {
+		for ch := 0; ch < c; ch++ {
+			for j := 0; j < hw; j++ {
+				k := (i*c+ch)*hw + j
+				v := (x[k] - mean[ch]) / math.Sqrt(variance[ch]+eps)
+				if gamma != nil {
+					v *= gamma[ch]
+				}
+				if beta != nil {
+					v += beta[ch]
+				}
+				y[k] = v
+			}
+		}
+	}
+	return y
+}
+
+// refChannelStats returns each channel's mean and biased variance, two-pass.
+func refChannelStats(x []float64, n, c, hw int) (mean, variance []float64) {
+	mean, variance = make([]float64, c), make([]float64, c)
+	m := float64(n * hw)
+	for ch := 0; ch < c; ch++ {
+		for i := 0; i < n; i++ {
+			for j := 0; j < hw; j++ {
+				mean[ch] += x[(i*c+ch)*hw+j] / m
+			}
+		}
+		for i := 0; i < n; i++ {
+			for j := 0; j < hw; j++ {
+				d := x[(i*c+ch)*hw+j] - mean[ch]
+				variance[ch] += d * d / m
+			}
+		}
+	}
+	return mean, variance
+}
+
+func TestGradBatchNorm2d(t *testing.T) {
+	type bnCase struct {
+		name        string
+		n, c, h, w  int
+		affine      bool
+		training    bool
+		running     bool // pass running statistics
+		lo, hi, eps float32
+	}
+	cases := []bnCase{
+		{name: "train affine", n: 3, c: 4, h: 3, w: 2, affine: true, training: true, running: true, lo: -1, hi: 2},
+		{name: "train no affine", n: 2, c: 3, h: 2, w: 3, training: true, running: true, lo: -2, hi: 1},
+		{name: "train 1x1 spatial", n: 5, c: 3, h: 1, w: 1, affine: true, training: true, running: true, lo: -1, hi: 1},
+		{name: "train large mean", n: 2, c: 2, h: 3, w: 3, affine: true, training: true, running: true, lo: 50, hi: 51},
+		{name: "train eps 1e-3", n: 2, c: 2, h: 2, w: 2, affine: true, training: true, running: true, lo: -1, hi: 1, eps: 1e-3},
+		{name: "eval affine", n: 3, c: 4, h: 2, w: 3, affine: true, running: true, lo: -1, hi: 1},
+		{name: "eval no affine", n: 2, c: 3, h: 3, w: 2, running: true, lo: -1, hi: 1},
+		{name: "eval without running stats uses the batch", n: 3, c: 2, h: 2, w: 2, affine: true, lo: -1, hi: 1},
+	}
+	for k, bc := range cases {
+		seed := uint64(20 * (k + 1))
+		hw := bc.h * bc.w
+		inputs := []*tensor.Tensor{randT(seed, bc.lo, bc.hi, bc.n, bc.c, bc.h, bc.w)}
+		if bc.affine {
+			inputs = append(inputs, randT(seed+1, 0.5, 1.5, bc.c), randT(seed+2, -1, 1, bc.c))
+		}
+		var rm, rv *tensor.Tensor
+		var rm64, rv64 []float64
+		if bc.running {
+			rm, rv = randT(seed+3, -0.5, 0.5, bc.c), randT(seed+4, 0.5, 2, bc.c)
+			rm64, rv64 = toF64(rm), toF64(rv)
+		}
+		eps := float64(bc.eps)
+		if eps == 0 {
+			eps = 1e-5
+		}
+		gc := gradCase{
+			name:   bc.name,
+			inputs: inputs,
+			build: func(in []*Var) *Var {
+				var g, b *Var
+				if bc.affine {
+					g, b = in[1], in[2]
+				}
+				return BatchNorm2d(in[0], g, b, rm, rv, BatchNormOptions{Training: bc.training, Eps: bc.eps})
+			},
+			ref: func(in [][]float64) []float64 {
+				var g, b, mean, variance []float64
+				if bc.affine {
+					g, b = in[1], in[2]
+				}
+				if !bc.training && bc.running {
+					mean, variance = rm64, rv64
+				}
+				return refBatchNorm(in[0], g, b, mean, variance, bc.n, bc.c, hw, eps)
+			},
+		}
+		t.Run(bc.name, func(t *testing.T) { checkGrad(t, gc) })
+	}
+}
+
+// TestBatchNorm2dRunningStats: training updates the running statistics as
+// PyTorch does (unbiased variance, momentum); evaluation leaves them alone.
+func TestBatchNorm2dRunningStats(t *testing.T) {
+	const n, c, h, w = 4, 3, 3, 5
+	for _, mom := range []float32{0, 0.3} {
+		x := randT(1, -2, 3, n, c, h, w)
+		rm, rv := randT(2, -1, 1, c), randT(3, 0.5, 2, c)
+		rm0, rv0 := toF64(rm), toF64(rv)
+		tp := NewTape()
+		BatchNorm2d(tp.Input(x), nil, nil, rm, rv, BatchNormOptions{Training: true, Momentum: mom})
+		m := 0.1
+		if mom != 0 {
+			m = float64(mom)
+		}
+		mean, variance := refChannelStats(toF64(x), n, c, h*w)
+		cnt := float64(n * h * w)
+		for ch := 0; ch < c; ch++ {
+			wantM := (1-m)*rm0[ch] + m*mean[ch]
+			wantV := (1-m)*rv0[ch] + m*variance[ch]*cnt/(cnt-1)
+			if math.Abs(float64(rm.Data()[ch])-wantM) > 1e-5 || math.Abs(float64(rv.Data()[ch])-wantV) > 1e-5 {
+				t.Fatalf("momentum %g channel %d: running (%g, %g), want (%g, %g)", m, ch, rm.Data()[ch], rv.Data()[ch], wantM, wantV)
+			}
+		}
+		before := append([]float32(nil), rm.Data()...)
+		BatchNorm2d(tp.Input(x), nil, nil, rm, rv, BatchNormOptions{})
+		for ch, v := range rm.Data() {
+			if v != before[ch] {
+				t.Fatal("evaluation mode changed the running mean")
+			}
+		}
+	}
+}
+
+func TestBatchNorm2dOnlyNeededGrads(t *testing.T) {
+	for _, training := range []bool{true, false} {
+		tp := NewTape()
+		x := tp.Input(randT(1, -1, 1, 2, 3, 4, 4))
+		g, b := NewParam(randT(2, 0.5, 1.5, 3)), NewParam(randT(3, -1, 1, 3))
+		y := BatchNorm2d(x, g, b, tensor.New(3), tensor.Full(1, 3), BatchNormOptions{Training: training})
+		seed := randT(4, -1, 1, y.Shape()...)
+		tp.BackwardWith(y, seed, x)
+		if x.Grad == nil || g.Grad != nil || b.Grad != nil {
+			t.Fatalf("training %v, asked for x only: x %v, gamma %v, beta %v", training, x.Grad != nil, g.Grad != nil, b.Grad != nil)
+		}
+		tp.BackwardWith(y, seed)
+		if x.Grad != nil || g.Grad == nil || b.Grad == nil {
+			t.Fatalf("training %v, asked for parameters: x %v, gamma %v, beta %v", training, x.Grad != nil, g.Grad != nil, b.Grad != nil)
+		}
+	}
+}
+
+func TestBatchNorm2dBadInput(t *testing.T) {
+	mustPanic := func(name string, wantShapeErr bool, f func()) {
+		t.Helper()
+		defer func() {
+			r := recover()
+			if r == nil {
+				t.Fatalf("%s: no panic", name)
+			}
+			var se *tensor.ShapeError
+			if err, ok := r.(error); wantShapeErr && (!ok || !errors.As(err, &se)) {
+				t.Fatalf("%s: panic %v, want a *tensor.ShapeError", name, r)
+			}
+		}()
+		f()
+	}
+	tp := NewTape()
+	x := tp.Input(randT(1, -1, 1, 2, 3, 2, 2))
+	mustPanic("gamma size", true, func() { BatchNorm2d(x, tp.Input(tensor.New(4)), nil, nil, nil, BatchNormOptions{}) })
+	mustPanic("running size", true, func() { BatchNorm2d(x, nil, nil, tensor.New(2), tensor.New(2), BatchNormOptions{}) })
+	mustPanic("2-D input", true, func() { BatchNorm2d(tp.Input(tensor.New(2, 3)), nil, nil, nil, nil, BatchNormOptions{}) })
+	mustPanic("one value per channel", false, func() {
+		BatchNorm2d(tp.Input(tensor.New(1, 3, 1, 1)), nil, nil, tensor.New(3), tensor.New(3), BatchNormOptions{Training: true})
+	})
+}
