@@ -206,7 +206,7 @@ func (tp *Tape) BackwardWith(out *Var, gradOut *tensor.Tensor, wrt ...*Var) {
 			mark(n)
 			continue
 		}
-		n.need = false
+		n.need = explicit[n] // an intermediate result asked for, as GradCAM's activations
 		for _, p := range n.parents {
 			if p.tape == nil { // a parameter: not on the tape
 				mark(p)

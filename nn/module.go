@@ -12,9 +12,10 @@ import (
 // Module is a layer or a model. Forward records its computation on x's tape.
 type Module interface {
 	Forward(x *autograd.Var) *autograd.Var
-	// Base gives access to the module's registered parameters, buffers,
-	// children and mode; embed *Base (via NewBase) to implement it.
-	Base() *Base
+	// Core gives access to the module's registered parameters, buffers,
+	// children and mode; embed *Base (via NewBase) to implement it. (It
+	// cannot be called Base: the embedded field of that name would hide it.)
+	Core() *Base
 }
 
 // Named pairs a name with a value, in registration order.
@@ -31,11 +32,12 @@ type Base struct {
 	buffers  []Named[*tensor.Tensor]
 	children []Named[Module]
 	training bool
+	hooks    []*forwardHook // run by Call after Forward (see hook.go)
 }
 
-// Base returns b itself, so that a struct embedding *Base is a Module once
+// Core returns b itself, so that a struct embedding *Base is a Module once
 // it has a Forward method.
-func (b *Base) Base() *Base { return b }
+func (b *Base) Core() *Base { return b }
 
 // NewBase returns an empty Base in training mode (as PyTorch modules start).
 func NewBase() *Base { return &Base{training: true} }
@@ -67,7 +69,7 @@ func (b *Base) Children() []Named[Module] { return b.children }
 // SetTraining puts m and all its submodules in training (true) or
 // evaluation (false) mode.
 func SetTraining(m Module, training bool) {
-	b := m.Base()
+	b := m.Core()
 	b.training = training
 	for _, c := range b.children {
 		SetTraining(c.Value, training)
@@ -88,7 +90,7 @@ func Parameters(m Module) []Named[*autograd.Var] {
 	var out []Named[*autograd.Var]
 	var walk func(prefix string, m Module)
 	walk = func(prefix string, m Module) {
-		b := m.Base()
+		b := m.Core()
 		for _, p := range b.params {
 			out = append(out, Named[*autograd.Var]{join(prefix, p.Name), p.Value})
 		}
@@ -105,7 +107,7 @@ func Buffers(m Module) []Named[*tensor.Tensor] {
 	var out []Named[*tensor.Tensor]
 	var walk func(prefix string, m Module)
 	walk = func(prefix string, m Module) {
-		b := m.Base()
+		b := m.Core()
 		for _, p := range b.buffers {
 			out = append(out, Named[*tensor.Tensor]{join(prefix, p.Name), p.Value})
 		}
