@@ -8,27 +8,6 @@ import (
 // each moves to its own file (with its forward and backward side by side)
 // when done, and this file disappears.
 
-// PoolOptions are a pooling window, stride and zero padding (square).
-type PoolOptions struct {
-	Kernel, Stride, Padding int
-}
-
-// MaxPool2d takes the maximum over each window of x [N,C,H,W].
-func MaxPool2d(x *Var, o PoolOptions) *Var { panic("autograd.MaxPool2d: not implemented yet") }
-
-// AvgPool2d averages each window of x [N,C,H,W] (padding counted, as
-// PyTorch's default count_include_pad=True).
-func AvgPool2d(x *Var, o PoolOptions) *Var { panic("autograd.AvgPool2d: not implemented yet") }
-
-// AdaptiveAvgPool2d averages x [N,C,H,W] into [N,C,oh,ow] with PyTorch's
-// bin boundaries.
-func AdaptiveAvgPool2d(x *Var, oh, ow int) *Var {
-	panic("autograd.AdaptiveAvgPool2d: not implemented yet")
-}
-
-// GlobalAvgPool2d averages x [N,C,H,W] over space into [N,C].
-func GlobalAvgPool2d(x *Var) *Var { panic("autograd.GlobalAvgPool2d: not implemented yet") }
-
 // Reshape returns x with a new shape of as many elements (one -1 inferred).
 func Reshape(x *Var, shape ...int) *Var { panic("autograd.Reshape: not implemented yet") }
 
