@@ -8,15 +8,6 @@ import (
 // each moves to its own file (with its forward and backward side by side)
 // when done, and this file disappears.
 
-// Reshape returns x with a new shape of as many elements (one -1 inferred).
-func Reshape(x *Var, shape ...int) *Var { panic("autograd.Reshape: not implemented yet") }
-
-// Flatten reshapes x [N,...] to [N, rest].
-func Flatten(x *Var) *Var { panic("autograd.Flatten: not implemented yet") }
-
-// Concat joins xs along axis.
-func Concat(axis int, xs ...*Var) *Var { panic("autograd.Concat: not implemented yet") }
-
 // PadMode selects Pad2d's fill.
 type PadMode int
 
