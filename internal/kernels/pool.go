@@ -3,22 +3,32 @@ package kernels
 import (
 	"runtime"
 	"sync"
+	"sync/atomic"
 )
 
-// The pool is a fixed set of goroutines started once; ParallelFor hands each
-// a contiguous chunk. Partitions depend only on n and Threads(), never on
-// timing, so reductions that combine per-chunk partials in chunk order are
-// deterministic.
+// The pool is a set of goroutines started once and kept for the life of the
+// process: a parallel call hands each a piece of work over its own channel
+// and runs the first piece itself, so no goroutine is started per call or
+// per tile. Partitions depend only on the problem size and Threads(), never
+// on timing, so a reduction that combines per-chunk partials in chunk order
+// is deterministic.
+//
+// One parallel call holds the pool at a time. A call that finds it busy (a
+// nested call from inside a worker, or another goroutine's call) runs its
+// chunks one after another on the calling goroutine, with the same partition,
+// so it produces the same result and can never deadlock.
 
 var (
-	poolMu   sync.Mutex
-	nThreads = runtime.GOMAXPROCS(0)
+	threadsMu sync.Mutex
+	nThreads  = runtime.GOMAXPROCS(0)
+
+	thePool pool
 )
 
-// Threads returns the number of workers ParallelFor uses.
+// Threads returns the number of workers ParallelFor and Sgemm use.
 func Threads() int {
-	poolMu.Lock()
-	defer poolMu.Unlock()
+	threadsMu.Lock()
+	defer threadsMu.Unlock()
 	return nThreads
 }
 
@@ -27,8 +37,8 @@ func SetThreads(n int) int {
 	if n < 1 {
 		n = 1
 	}
-	poolMu.Lock()
-	defer poolMu.Unlock()
+	threadsMu.Lock()
+	defer threadsMu.Unlock()
 	old := nThreads
 	nThreads = n
 	return old
@@ -37,27 +47,104 @@ func SetThreads(n int) int {
 // ParallelFor splits [0, n) into at most Threads() contiguous chunks of
 // near-equal size and runs fn(chunk, lo, hi) for each, the first on the
 // calling goroutine, and returns when all are done. chunk numbers are
-// 0..chunks-1 in order of lo.
+// 0..chunks-1 in order of lo; chunk c covers [c*n/t, (c+1)*n/t) where t is
+// the number of chunks, whether the chunks ran in parallel or not.
 func ParallelFor(n int, fn func(chunk, lo, hi int)) {
-	t := Threads()
-	if t > n {
-		t = n
-	}
+	t := min(Threads(), n)
 	if t <= 1 {
 		if n > 0 {
 			fn(0, 0, n)
 		}
 		return
 	}
-	var wg sync.WaitGroup
-	wg.Add(t - 1)
-	for c := 1; c < t; c++ {
-		lo, hi := c*n/t, (c+1)*n/t
-		go func(c, lo, hi int) {
-			defer wg.Done()
-			fn(c, lo, hi)
-		}(c, lo, hi)
+	p := &thePool
+	if !p.busy.TryLock() {
+		for c := 0; c < t; c++ {
+			fn(c, c*n/t, (c+1)*n/t)
+		}
+		return
 	}
-	fn(0, 0, n/t)
-	wg.Wait()
+	defer p.busy.Unlock()
+	p.forFn, p.forN, p.forT = fn, n, t
+	p.dispatch(t, parallelForChunk)
+	p.forFn = nil
+}
+
+// parallelForChunk runs one chunk of the ParallelFor that holds the pool. It
+// reads its arguments from the pool so that a call allocates no closure.
+func parallelForChunk(c int) {
+	p := &thePool
+	p.forFn(c, c*p.forN/p.forT, (c+1)*p.forN/p.forT)
+}
+
+// pool owns the persistent worker goroutines. busy is taken for the
+// duration of one parallel call.
+type pool struct {
+	busy    sync.Mutex
+	workers []chan task
+	done    sync.WaitGroup
+
+	// The arguments of the ParallelFor in progress.
+	forFn      func(chunk, lo, hi int)
+	forN, forT int
+}
+
+// task is one piece of a parallel call: run fn(index).
+type task struct {
+	fn    func(index int)
+	index int
+}
+
+// dispatch runs fn(0..t-1), fn(0) on the calling goroutine and the rest on
+// pool workers, and returns when all are done; the caller holds p.busy.
+func (p *pool) dispatch(t int, fn func(index int)) {
+	for len(p.workers) < t-1 {
+		ch := make(chan task)
+		p.workers = append(p.workers, ch)
+		go p.serve(ch)
+	}
+	p.done.Add(t - 1)
+	for i := 1; i < t; i++ {
+		p.workers[i-1] <- task{fn: fn, index: i}
+	}
+	fn(0)
+	p.done.Wait()
+}
+
+// serve is the loop of one worker goroutine.
+func (p *pool) serve(ch chan task) {
+	for tk := range ch {
+		tk.fn(tk.index)
+		p.done.Done()
+	}
+}
+
+// barrier makes a fixed group of goroutines wait for each other. It spins
+// briefly before yielding, since the phases it separates on the GEMM path
+// are short and the workers are already running.
+type barrier struct {
+	n       int32
+	arrived atomic.Int32
+	phase   atomic.Uint32
+}
+
+// reset prepares the barrier for a group of n; no member may be waiting.
+func (b *barrier) reset(n int) {
+	b.n = int32(n)
+	b.arrived.Store(0)
+}
+
+// wait returns once all n members have called wait for this phase.
+func (b *barrier) wait() {
+	ph := b.phase.Load()
+	if b.arrived.Add(1) == b.n {
+		b.arrived.Store(0)
+		b.phase.Add(1)
+		return
+	}
+	for spins := 0; b.phase.Load() == ph; spins++ {
+		if spins > 1000 {
+			runtime.Gosched()
+		}
+	}
 }
