@@ -8,25 +8,6 @@ import (
 // each moves to its own file (with its forward and backward side by side)
 // when done, and this file disappears.
 
-// PadMode selects Pad2d's fill.
-type PadMode int
-
-// Padding modes.
-const (
-	ZeroPad PadMode = iota
-	ReflectPad
-)
-
-// Pad2d pads x [N,C,H,W] by top, bottom, left, right.
-func Pad2d(x *Var, top, bottom, left, right int, mode PadMode) *Var {
-	panic("autograd.Pad2d: not implemented yet")
-}
-
-// UpsampleNearest2d repeats every pixel of x [N,C,H,W] scale x scale times.
-func UpsampleNearest2d(x *Var, scale int) *Var {
-	panic("autograd.UpsampleNearest2d: not implemented yet")
-}
-
 // Sub returns a - b (broadcasting as Add).
 func Sub(a, b *Var) *Var { panic("autograd.Sub: not implemented yet") }
 
