@@ -126,6 +126,7 @@ func BatchNorm2d(x, gamma, beta *Var, runMean, runVar *tensor.Tensor, o BatchNor
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * hw
 				xp, yp := xd[off:off+hw], yd[off:off+hw]
+				yp = yp[:len(xp)] // lets the compiler drop the bounds checks
 				for j, v := range xp {
 					yp[j] = v*scale + shift
 				}
@@ -182,6 +183,7 @@ func BatchNorm2d(x, gamma, beta *Var, runMean, runVar *tensor.Tensor, o BatchNor
 				for i := 0; i < n; i++ {
 					off := (i*c + ch) * hw
 					dyp, xp, dxp := dy[off:off+hw], xd[off:off+hw], dx[off:off+hw]
+					xp, dxp = xp[:len(dyp)], dxp[:len(dyp)] // no bounds checks below
 					for j, g := range dyp {
 						dxp[j] += k1*g - k2*(xp[j]-mu) - k3
 					}
@@ -195,16 +197,15 @@ func BatchNorm2d(x, gamma, beta *Var, runMean, runVar *tensor.Tensor, o BatchNor
 // interleaved lanes (a fixed order) so that the additions overlap.
 func sumShifted(xs []float32, k float32) (s, q float64) {
 	var s0, s1, q0, q1 float64
-	i := 0
-	for ; i+2 <= len(xs); i += 2 {
-		d0, d1 := float64(xs[i]-k), float64(xs[i+1]-k)
+	for ; len(xs) >= 2; xs = xs[2:] {
+		d0, d1 := float64(xs[0]-k), float64(xs[1]-k)
 		s0 += d0
 		s1 += d1
 		q0 += d0 * d0
 		q1 += d1 * d1
 	}
-	if i < len(xs) {
-		d := float64(xs[i] - k)
+	if len(xs) == 1 {
+		d := float64(xs[0] - k)
 		s0 += d
 		q0 += d * d
 	}
@@ -212,22 +213,20 @@ func sumShifted(xs []float32, k float32) (s, q float64) {
 }
 
 // sumGradDot returns sum(dy) and sum(dy*(x-mu)) accumulated in float64, in
-// interleaved lanes like sumShifted.
+// interleaved lanes like sumShifted. x is at least as long as dy.
 func sumGradDot(dy, x []float32, mu float32) (s, d float64) {
-	x = x[:len(dy)]
 	var s0, s1, d0, d1 float64
-	i := 0
-	for ; i+2 <= len(dy); i += 2 {
-		g0, g1 := float64(dy[i]), float64(dy[i+1])
+	for ; len(dy) >= 2 && len(x) >= 2; dy, x = dy[2:], x[2:] {
+		g0, g1 := float64(dy[0]), float64(dy[1])
 		s0 += g0
 		s1 += g1
-		d0 += g0 * float64(x[i]-mu)
-		d1 += g1 * float64(x[i+1]-mu)
+		d0 += g0 * float64(x[0]-mu)
+		d1 += g1 * float64(x[1]-mu)
 	}
-	if i < len(dy) {
-		g := float64(dy[i])
+	if len(dy) == 1 {
+		g := float64(dy[0])
 		s0 += g
-		d0 += g * float64(x[i]-mu)
+		d0 += g * float64(x[0]-mu)
 	}
 	return s0 + s1, d0 + d1
 }

@@ -2,6 +2,7 @@ package autograd
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"testing"
 
@@ -188,4 +189,40 @@ func TestBatchNorm2dBadInput(t *testing.T) {
 	mustPanic("one value per channel", false, func() {
 		BatchNorm2d(tp.Input(tensor.New(1, 3, 1, 1)), nil, nil, tensor.New(3), tensor.New(3), BatchNormOptions{Training: true})
 	})
+}
+
+// BenchmarkBatchNorm2d times batch norm at ResNet-20's three stage shapes
+// (N=128): a training forward and backward (input, weight and bias
+// gradients), and an evaluation forward. GB/s counts the bytes a two-pass
+// forward and backward must move at least (x read twice and y written; dy
+// and x read twice and dx written).
+func BenchmarkBatchNorm2d(b *testing.B) {
+	const n = 128
+	for _, s := range []struct{ c, h int }{{16, 32}, {32, 16}, {64, 8}} {
+		elems := float64(n * s.c * s.h * s.h)
+		for _, training := range []bool{true, false} {
+			name := fmt.Sprintf("%dx%dx%d/eval", s.c, s.h, s.h)
+			bytes := 2 * 4 * elems
+			if training {
+				name = fmt.Sprintf("%dx%dx%d/train", s.c, s.h, s.h)
+				bytes = (3 + 5) * 4 * elems
+			}
+			b.Run(name, func(b *testing.B) {
+				tp := NewTape()
+				xt := randT(1, -1, 1, n, s.c, s.h, s.h)
+				g, bt := NewParam(randT(2, 0.5, 1.5, s.c)), NewParam(randT(3, -1, 1, s.c))
+				rm, rv := tensor.New(s.c), tensor.Full(1, s.c)
+				seed := randT(4, -1, 1, n, s.c, s.h, s.h)
+				for b.Loop() {
+					tp.Reset()
+					x := tp.Input(xt)
+					y := BatchNorm2d(x, g, bt, rm, rv, BatchNormOptions{Training: training})
+					if training {
+						tp.BackwardWith(y, seed, x, g, bt)
+					}
+				}
+				b.ReportMetric(bytes*float64(b.N)/b.Elapsed().Seconds()/1e9, "GB/s")
+			})
+		}
+	}
 }

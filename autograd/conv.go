@@ -359,15 +359,14 @@ func fillRows(m, v []float32, cols int) {
 // hence so is the result.
 func sum64(s []float32) float64 {
 	var a0, a1, a2, a3 float64
-	i := 0
-	for ; i+4 <= len(s); i += 4 {
-		a0 += float64(s[i])
-		a1 += float64(s[i+1])
-		a2 += float64(s[i+2])
-		a3 += float64(s[i+3])
+	for ; len(s) >= 4; s = s[4:] {
+		a0 += float64(s[0])
+		a1 += float64(s[1])
+		a2 += float64(s[2])
+		a3 += float64(s[3])
 	}
-	for ; i < len(s); i++ {
-		a0 += float64(s[i])
+	for _, v := range s {
+		a0 += float64(v)
 	}
 	return (a0 + a1) + (a2 + a3)
 }

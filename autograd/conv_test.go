@@ -235,3 +235,56 @@ func TestConv2dBadShapes(t *testing.T) {
 		})
 	}
 }
+
+// resnet20Convs are the convolutions of CIFAR ResNet-20 (He et al. 2016,
+// section 4.2) over a batch of 128: the stem, the 3x3 convolutions of each
+// stage, and the stride-2 convolutions entering stages 2 and 3.
+var resnet20Convs = []struct {
+	name          string
+	cin, h, cout  int
+	stride, count int // count: how many such convolutions the network has
+}{
+	{"stem3to16@32", 3, 32, 16, 1, 1},
+	{"16to16@32", 16, 32, 16, 1, 6},
+	{"16to32s2@32", 16, 32, 32, 2, 1},
+	{"32to32@16", 32, 16, 32, 1, 5},
+	{"32to64s2@16", 32, 16, 64, 2, 1},
+	{"64to64@8", 64, 8, 64, 1, 5},
+}
+
+// BenchmarkConv2d times ResNet-20's 3x3 convolutions (N=128) forward, forward
+// plus the full backward (input and weight), and forward plus the input
+// gradient only (what an attack step needs). GFLOPS counts 2*MACs per pass
+// (three passes for the full backward, two for input only).
+func BenchmarkConv2d(b *testing.B) {
+	const n = 128
+	for _, c := range resnet20Convs {
+		oh := (c.h+2-3)/c.stride + 1
+		flops := 2 * float64(n*c.cout*oh*oh*c.cin*9)
+		for _, mode := range []struct {
+			name   string
+			passes float64
+		}{{"forward", 1}, {"train", 3}, {"inputgrad", 2}} {
+			b.Run(c.name+"/"+mode.name, func(b *testing.B) {
+				tp := NewTape()
+				xt := randT(1, -1, 1, n, c.cin, c.h, c.h)
+				w := NewParam(randT(2, -1, 1, c.cout, c.cin, 3, 3))
+				seed := randT(3, -1, 1, n, c.cout, oh, oh)
+				o := ConvOptions{Stride: [2]int{c.stride, c.stride}, Padding: [2]int{1, 1}}
+				for b.Loop() {
+					tp.Reset()
+					x := tp.Input(xt)
+					y := Conv2d(x, w, nil, o)
+					switch mode.name {
+					case "train":
+						tp.BackwardWith(y, seed, x, w)
+					case "inputgrad":
+						tp.BackwardWith(y, seed, x)
+					}
+				}
+				b.ReportMetric(mode.passes*flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOPS")
+				b.ReportMetric(n*float64(b.N)/b.Elapsed().Seconds(), "img/s")
+			})
+		}
+	}
+}
