@@ -69,7 +69,9 @@ func Conv2d(x, w, b *Var, o ConvOptions) *Var {
 // Images are split over the workers of kernels.ParallelFor with a fixed
 // partition; each worker has its own column buffer and its own partial
 // weight gradient, and the partials are summed in worker order, so results
-// are bit-identical run to run.
+// are bit-identical run to run (for a given kernels.Threads()). A batch
+// smaller than the worker count (one image to explain or stylize) instead
+// runs each GEMM on all workers.
 type convPlan struct {
 	n, groups   int
 	cin, cout   int
@@ -83,8 +85,11 @@ type convPlan struct {
 	direct bool
 	// depthwise: one input channel per group (and several groups), where a
 	// GEMM would have a reduction of only KH*KW and no reuse to win: a
-	// direct loop is faster.
+	// direct loop is faster. Its work is split over (image, group) pairs.
 	depthwise bool
+	// gemm is kernels.SgemmSerial when the images keep every worker busy,
+	// else the parallel kernels.Sgemm.
+	gemm func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
 }
 
 func newConvPlan(xs, ws []int, o ConvOptions) convPlan {
@@ -130,6 +135,10 @@ func newConvPlan(xs, ws []int, o ConvOptions) convPlan {
 	}
 	pl.direct = kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0
 	pl.depthwise = pl.cinG == 1 && groups > 1
+	pl.gemm = kernels.SgemmSerial
+	if n < kernels.Threads() {
+		pl.gemm = kernels.Sgemm
+	}
 	return pl
 }
 
@@ -164,7 +173,7 @@ func (pl *convPlan) forward(x, w, b, y []float32) {
 					fillRows(yg, b[g*pl.coutG:(g+1)*pl.coutG], pl.p)
 					beta = 1
 				}
-				kernels.SgemmSerial(false, false, pl.coutG, pl.p, pl.ckk, 1, w[pl.wOff(g):], pl.ckk, src, pl.p, beta, yg, pl.p)
+				pl.gemm(false, false, pl.coutG, pl.p, pl.ckk, 1, w[pl.wOff(g):], pl.ckk, src, pl.p, beta, yg, pl.p)
 			}
 		}
 	})
@@ -173,8 +182,12 @@ func (pl *convPlan) forward(x, w, b, y []float32) {
 // backward adds the gradients of x and w, given dy, into dx and dw; a nil
 // dx or dw is not computed.
 func (pl *convPlan) backward(x, w, dy, dx, dw []float32) {
+	units := pl.n
+	if pl.depthwise {
+		units = pl.n * pl.groups
+	}
 	parts := make([][]float32, kernels.Threads())
-	kernels.ParallelFor(pl.n, func(chunk, lo, hi int) {
+	kernels.ParallelFor(units, func(chunk, lo, hi int) {
 		var part []float32
 		if dw != nil {
 			part = scratch.get(len(dw))
@@ -201,9 +214,9 @@ func (pl *convPlan) backward(x, w, dy, dx, dw []float32) {
 				if dx != nil {
 					dxg := dx[pl.xOff(i, g):]
 					if pl.direct {
-						kernels.SgemmSerial(true, false, pl.ckk, pl.p, pl.coutG, 1, wg, pl.ckk, dyg, pl.p, 1, dxg, pl.p)
+						pl.gemm(true, false, pl.ckk, pl.p, pl.coutG, 1, wg, pl.ckk, dyg, pl.p, 1, dxg, pl.p)
 					} else {
-						kernels.SgemmSerial(true, false, pl.ckk, pl.p, pl.coutG, 1, wg, pl.ckk, dyg, pl.p, 0, dcol, pl.p)
+						pl.gemm(true, false, pl.ckk, pl.p, pl.coutG, 1, wg, pl.ckk, dyg, pl.p, 0, dcol, pl.p)
 						kernels.Col2im(pl.geom, dcol, dxg)
 					}
 				}
@@ -213,7 +226,7 @@ func (pl *convPlan) backward(x, w, dy, dx, dw []float32) {
 						kernels.Im2col(pl.geom, src, col)
 						src = col
 					}
-					kernels.SgemmSerial(false, true, pl.coutG, pl.ckk, pl.p, 1, dyg, pl.p, src, pl.p, 1, part[pl.wOff(g):], pl.ckk)
+					pl.gemm(false, true, pl.coutG, pl.ckk, pl.p, 1, dyg, pl.p, src, pl.p, 1, part[pl.wOff(g):], pl.ckk)
 				}
 			}
 		}
@@ -247,34 +260,34 @@ func (pl *convPlan) backwardBias(dy, db []float32) {
 }
 
 // depthwiseForward is forward for one input channel per group: each output
-// plane is a sum of KH*KW shifted, scaled rows of its input plane.
+// plane, computed in parallel, is a sum of KH*KW shifted, scaled rows of
+// its input plane.
 func (pl *convPlan) depthwiseForward(x, w, b, y []float32) {
 	g := pl.geom
 	oh, ow := g.OutH(), g.OutW()
-	kernels.ParallelFor(pl.n, func(_, lo, hi int) {
-		for i := lo; i < hi; i++ {
-			for oc := 0; oc < pl.cout; oc++ {
-				xp := x[pl.xOff(i, oc/pl.coutG):][:pl.plane]
-				yp := y[(i*pl.cout+oc)*pl.p:][:pl.p]
-				if b != nil {
-					fillRows(yp, b[oc:oc+1], pl.p)
-				} else {
-					clear(yp)
-				}
-				wk := w[oc*pl.ckk:]
-				for kh := 0; kh < g.KH; kh++ {
-					yLo, yHi := validRange(oh, g.H, g.StrideH, g.PadH, kh*g.DilH)
-					for kw := 0; kw < g.KW; kw++ {
-						xLo, xHi := validRange(ow, g.W, g.StrideW, g.PadW, kw*g.DilW)
-						wv := wk[kh*g.KW+kw]
-						for oy := yLo; oy < yHi; oy++ {
-							xr := xp[(oy*g.StrideH-g.PadH+kh*g.DilH)*g.W:]
-							yr := yp[oy*ow : (oy+1)*ow]
-							ix := xLo*g.StrideW - g.PadW + kw*g.DilW
-							for ox := xLo; ox < xHi; ox++ {
-								yr[ox] += wv * xr[ix]
-								ix += g.StrideW
-							}
+	kernels.ParallelFor(pl.n*pl.cout, func(_, lo, hi int) {
+		for u := lo; u < hi; u++ {
+			i, oc := u/pl.cout, u%pl.cout
+			xp := x[pl.xOff(i, oc/pl.coutG):][:pl.plane]
+			yp := y[u*pl.p:][:pl.p]
+			if b != nil {
+				fillRows(yp, b[oc:oc+1], pl.p)
+			} else {
+				clear(yp)
+			}
+			wk := w[oc*pl.ckk:]
+			for kh := 0; kh < g.KH; kh++ {
+				yLo, yHi := validRange(oh, g.H, g.StrideH, g.PadH, kh*g.DilH)
+				for kw := 0; kw < g.KW; kw++ {
+					xLo, xHi := validRange(ow, g.W, g.StrideW, g.PadW, kw*g.DilW)
+					wv := wk[kh*g.KW+kw]
+					for oy := yLo; oy < yHi; oy++ {
+						xr := xp[(oy*g.StrideH-g.PadH+kh*g.DilH)*g.W:]
+						yr := yp[oy*ow : (oy+1)*ow]
+						ix := xLo*g.StrideW - g.PadW + kw*g.DilW
+						for ox := xLo; ox < xHi; ox++ {
+							yr[ox] += wv * xr[ix]
+							ix += g.StrideW
 						}
 					}
 				}
@@ -283,14 +296,16 @@ func (pl *convPlan) depthwiseForward(x, w, b, y []float32) {
 	})
 }
 
-// depthwiseBackward is backward for one input channel per group over
-// images [lo, hi), the weight gradient going into this worker's part.
+// depthwiseBackward is backward for one input channel per group over the
+// (image, group) pairs [lo, hi); a pair owns its input plane, so dx needs
+// no partials, and the weight gradient goes into this worker's part.
 func (pl *convPlan) depthwiseBackward(x, w, dy, dx, part []float32, lo, hi int) {
 	g := pl.geom
 	oh, ow := g.OutH(), g.OutW()
-	for i := lo; i < hi; i++ {
-		for oc := 0; oc < pl.cout; oc++ {
-			xo := pl.xOff(i, oc/pl.coutG)
+	for u := lo; u < hi; u++ {
+		i, grp := u/pl.groups, u%pl.groups
+		xo := pl.xOff(i, grp)
+		for oc := grp * pl.coutG; oc < (grp+1)*pl.coutG; oc++ {
 			dyp := dy[(i*pl.cout+oc)*pl.p:][:pl.p]
 			wk := w[oc*pl.ckk:]
 			for kh := 0; kh < g.KH; kh++ {

@@ -125,6 +125,18 @@ func TestGradConv2dThreads(t *testing.T) {
 	}
 }
 
+// TestGradConv2dSingleImage: a batch smaller than the worker count runs each
+// GEMM on all workers (and depthwise planes in parallel) instead.
+func TestGradConv2dSingleImage(t *testing.T) {
+	old := kernels.SetThreads(2)
+	defer kernels.SetThreads(old)
+	for _, k := range []int{0, 3, 6, 9, 12} {
+		cc := convConfigs[k]
+		cc.n = 1
+		t.Run(cc.name, func(t *testing.T) { checkGrad(t, cc.gradCase(7)) })
+	}
+}
+
 // TestConv2dOnlyNeededGrads: an attack asks for the input gradient only and
 // must not pay for (or receive) weight and bias gradients, and training the
 // first layer needs no gradient of the image.
