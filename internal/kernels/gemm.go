@@ -3,6 +3,7 @@ package kernels
 import (
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // The GEMM follows the GotoBLAS/BLIS layering (Goto & van de Geijn, "Anatomy
@@ -91,33 +92,54 @@ type gemmJob struct {
 }
 
 // runOn runs the job on up to threads workers: in parallel when the pool is
-// free and the problem is worth it, else on the calling goroutine.
+// free and the problem is worth it, else on the calling goroutine. Both
+// paths perform the same arithmetic.
 func (j *gemmJob) runOn(threads int) {
-	panels := ceilDiv(j.n, j.kern.nr)
-	t := min(threads, panels)
-	if t > 1 && 2*float64(j.m)*float64(j.n)*float64(j.k) >= minParallelFlops && thePool.busy.TryLock() {
+	chunks := j.kChunks()
+	par := threads > 1 && 2*float64(j.m)*float64(j.n)*float64(j.k) >= minParallelFlops
+	if chunks == 1 {
+		par = par && ceilDiv(j.n, j.kern.nr) > 1
+	}
+	if par && thePool.busy.TryLock() {
 		defer thePool.busy.Unlock()
 		sh := &sharedGemm
-		sh.job, sh.t = *j, t
-		sh.bar.reset(t)
-		need := j.aBlockFloats()
-		for i := range sh.a {
-			if cap(sh.a[i]) < need {
-				sh.a[i] = make([]float32, need)
-			}
-			sh.a[i] = sh.a[i][:need]
+		sh.job, sh.t, sh.chunks = *j, threads, chunks
+		sh.bar.reset(threads)
+		sh.claims[0].Store(0)
+		sh.claims[1].Store(0)
+		if chunks > 1 {
+			sh.partial = grow(sh.partial, chunks*j.m*j.n)
+			thePool.dispatch(threads, sharedGemmChunks)
+		} else {
+			need := j.aBlockFloats()
+			sh.a[0], sh.a[1] = grow(sh.a[0], need), grow(sh.a[1], need)
+			thePool.dispatch(threads, sharedGemmColumns)
 		}
-		thePool.dispatch(t, sharedGemmWork)
 		sh.job = gemmJob{}
 		return
 	}
 	s := getScratch()
-	if need := j.aBlockFloats(); cap(s.a) < need {
-		s.a = make([]float32, need)
+	defer putScratch(s)
+	if chunks > 1 {
+		s.partial = grow(s.partial, chunks*j.m*j.n)
+		for c := 0; c < chunks; c++ {
+			j.chunk(c, chunks, s.partial, s)
+		}
+		j.reduceChunks(chunks, s.partial, 0, j.m)
+		return
 	}
-	ab := s.a[:j.aBlockFloats()]
-	j.work(0, 1, nil, [2][]float32{ab, ab}, s)
-	putScratch(s)
+	s.a = grow(s.a, j.aBlockFloats())
+	s.claims[0].Store(0)
+	s.claims[1].Store(0)
+	j.work(0, 1, [2][]float32{s.a, s.a}, s, nil, &s.claims)
+}
+
+// grow returns x resliced to n elements, reallocated if too small.
+func grow(x []float32, n int) []float32 {
+	if cap(x) < n {
+		return make([]float32, n)
+	}
+	return x[:n]
 }
 
 // aBlockFloats is the size of one packed mc x kc block of op(A).
@@ -126,29 +148,120 @@ func (j *gemmJob) aBlockFloats() int {
 	return ceilDiv(min(j.m, maxPanelRows), mr) * mr * min(j.k, j.kern.kc)
 }
 
-// sharedGemm holds the packed A blocks shared by the workers of the one
-// parallel GEMM that holds the pool. Two blocks alternate so that a worker
-// may pack the next block while another still multiplies the current one.
-var sharedGemm struct {
-	job gemmJob
-	t   int
-	a   [2][]float32
-	bar barrier
+// Splitting K. When C is small and K long (the weight gradient of a
+// convolution: C is Cout x Cin*9, K is the batch's pixels), splitting the
+// columns of C leaves workers idle and each K block is too little work to
+// share. Instead K is cut into chunks, each multiplied on its own into a
+// partial C, and the partials are summed in chunk order. The chunks depend
+// only on the shape, so the result is the same for any thread count.
+const (
+	kSplitMinK       = 2048    // K below which chunks are not worth it
+	kSplitMaxPartial = 1 << 16 // largest m*n split this way
+	kSplitMaxChunks  = 16
+)
+
+// kChunks is the number of K chunks for this shape, 1 for no split.
+func (j *gemmJob) kChunks() int {
+	if j.k < 2*kSplitMinK || j.m*j.n > kSplitMaxPartial {
+		return 1
+	}
+	return min(kSplitMaxChunks, j.k/kSplitMinK)
 }
 
-// sharedGemmWork is worker w's part of the parallel GEMM holding the pool.
-func sharedGemmWork(w int) {
+// chunk computes partial product c of chunks into its m x n slot of
+// partial, on the calling goroutine. Chunk boundaries fall on K blocks.
+func (j *gemmJob) chunk(c, chunks int, partial []float32, s *gemmScratch) {
+	kc := j.kern.kc
+	blocks := ceilDiv(j.k, kc)
+	k0, k1 := c*blocks/chunks*kc, min((c+1)*blocks/chunks*kc, j.k)
+	sub := *j
+	sub.k, sub.alpha, sub.beta = k1-k0, 1, 0
+	sub.c, sub.ldc = partial[c*j.m*j.n:(c+1)*j.m*j.n], j.n
+	if j.transA {
+		sub.a = j.a[k0*j.lda:]
+	} else {
+		sub.a = j.a[k0:]
+	}
+	if j.transB {
+		sub.b = j.b[k0:]
+	} else {
+		sub.b = j.b[k0*j.ldb:]
+	}
+	s.a = grow(s.a, sub.aBlockFloats())
+	s.claims[0].Store(0)
+	s.claims[1].Store(0)
+	sub.work(0, 1, [2][]float32{s.a, s.a}, s, nil, &s.claims)
+}
+
+// reduceChunks sets rows [i0, i1) of C to alpha*(sum of partials in chunk
+// order) + beta*C.
+func (j *gemmJob) reduceChunks(chunks int, partial []float32, i0, i1 int) {
+	mn := j.m * j.n
+	for i := i0; i < i1; i++ {
+		ci := j.c[i*j.ldc : i*j.ldc+j.n]
+		acc := partial[i*j.n : i*j.n+j.n]
+		for c := 1; c < chunks; c++ {
+			p := partial[c*mn+i*j.n : c*mn+i*j.n+j.n]
+			for x := range acc {
+				acc[x] += p[x]
+			}
+		}
+		for x, v := range acc {
+			if j.beta == 0 {
+				ci[x] = j.alpha * v
+			} else {
+				ci[x] = float32(j.alpha*v) + float32(j.beta*ci[x])
+			}
+		}
+	}
+}
+
+// sharedGemm is the state of the one parallel GEMM that holds the pool: the
+// two alternating packed A blocks (a worker may pack the next block while
+// another still multiplies the current one), the barrier between packing
+// and multiplying, the work counters and the K-split partials.
+var sharedGemm struct {
+	job     gemmJob
+	t       int
+	chunks  int
+	a       [2][]float32
+	bar     barrier
+	claims  [2]atomic.Int64
+	partial []float32
+}
+
+// sharedGemmColumns is worker w's part of a column-split parallel GEMM.
+func sharedGemmColumns(w int) {
 	sh := &sharedGemm
 	s := getScratch()
-	sh.job.work(w, sh.t, &sh.bar, sh.a, s)
+	sh.job.work(w, sh.t, sh.a, s, &sh.bar, &sh.claims)
 	putScratch(s)
+}
+
+// sharedGemmChunks is worker w's part of a K-split parallel GEMM: claim
+// chunks until none is left, wait for all, then sum its share of rows.
+func sharedGemmChunks(w int) {
+	sh := &sharedGemm
+	s := getScratch()
+	for {
+		c := int(sh.claims[0].Add(1) - 1)
+		if c >= sh.chunks {
+			break
+		}
+		sh.job.chunk(c, sh.chunks, sh.partial, s)
+	}
+	putScratch(s)
+	sh.bar.wait(nil)
+	sh.job.reduceChunks(sh.chunks, sh.partial, w*sh.job.m/sh.t, (w+1)*sh.job.m/sh.t)
 }
 
 // gemmScratch is a worker's private packing space.
 type gemmScratch struct {
-	a    []float32 // packed A block, for the serial path
-	b    []float32 // packed B block
-	tile []float32 // an MR x NR tile for edges of C
+	a       []float32 // packed A block, for the serial path
+	b       []float32 // packed B block
+	tile    []float32 // an MR x NR tile for edges of C
+	partial []float32 // K-split partials, for the serial path
+	claims  [2]atomic.Int64
 }
 
 // scratchFree keeps packing buffers for reuse: a GEMM borrows one per
@@ -175,25 +288,29 @@ func putScratch(s *gemmScratch) {
 	scratchFree.Unlock()
 }
 
-// work is worker w's share of the job among t workers. bar synchronizes the
-// cooperative packing of A (nil when t == 1); ablk are the two alternating
-// shared packed-A blocks.
-func (j *gemmJob) work(w, t int, bar *barrier, ablk [2][]float32, s *gemmScratch) {
+// unitsPerWorker is how many column units a parallel GEMM aims to give each
+// worker per K block: claimed dynamically, they let a worker whose core is
+// shared with another process fall behind without the other waiting idle.
+const unitsPerWorker = 4
+
+// work is worker w's share of the job among t workers. For each K block the
+// workers first pack their slices of the shared A block (ablk, alternating),
+// meet at bar (nil when t == 1), then claim units of NR panels of C's
+// columns from claims until none is left, packing each unit's B block.
+func (j *gemmJob) work(w, t int, ablk [2][]float32, s *gemmScratch, bar *barrier, claims *[2]atomic.Int64) {
 	kn := j.kern
 	mr, nr := kn.mr, kn.nr
 	kc := min(j.k, kn.kc)
 	panels := ceilDiv(j.n, nr)
-	n0 := w * panels / t * nr
-	n1 := min((w+1)*panels/t*nr, j.n)
-	nc := max(nr, kn.bBlockFloats/kc/nr*nr)
-	nc = min(nc, ceilDiv(n1-n0, nr)*nr)
-	if need := kc * nc; cap(s.b) < need {
-		s.b = make([]float32, need)
+	maxUnit := max(1, kn.bBlockFloats/kc/nr)
+	unit := maxUnit
+	if t > 1 {
+		unit = min(maxUnit, max(1, ceilDiv(panels, unitsPerWorker*t)))
 	}
-	if cap(s.tile) < mr*nr {
-		s.tile = make([]float32, mr*nr)
-	}
-	tile := s.tile[:mr*nr]
+	units := ceilDiv(panels, unit)
+	s.b = grow(s.b, kc*unit*nr)
+	s.tile = grow(s.tile, mr*nr)
+	tile := s.tile
 	phase := 0
 	for ic := 0; ic < j.m; ic += maxPanelRows {
 		mc := min(maxPanelRows, j.m-ic)
@@ -201,18 +318,29 @@ func (j *gemmJob) work(w, t int, bar *barrier, ablk [2][]float32, s *gemmScratch
 		for pc := 0; pc < j.k; pc += kc {
 			kcur := min(kc, j.k-pc)
 			ap := ablk[phase&1]
+			claim := &claims[phase&1]
+			next := &claims[(phase+1)&1]
 			phase++
 			lo, hi := w*mPanels/t, (w+1)*mPanels/t
 			j.packA(ap[lo*mr*kcur:], ic+lo*mr, min(hi*mr, mc)-lo*mr, pc, kcur)
 			if bar != nil {
-				bar.wait()
+				// Everyone has finished the previous K block, so its counter
+				// can be rearmed for the next one.
+				bar.wait(func() { next.Store(0) })
+			} else {
+				next.Store(0)
 			}
 			beta := j.beta
 			if pc > 0 {
 				beta = 1
 			}
-			for jc := n0; jc < n1; jc += nc {
-				ncur := min(nc, n1-jc)
+			for {
+				u := int(claim.Add(1) - 1)
+				if u >= units {
+					break
+				}
+				jc := u * unit * nr
+				ncur := min(unit*nr, j.n-jc)
 				bp := s.b[:ceilDiv(ncur, nr)*nr*kcur]
 				j.packB(bp, pc, kcur, jc, ncur)
 				for ir := 0; ir < mc; ir += mr {

@@ -221,10 +221,11 @@ func TestSgemmAwkward(t *testing.T) {
 }
 
 // TestSgemmBlocking covers problems that span several K blocks, several B
-// blocks per worker and, for the tall case, several packed A blocks.
+// blocks per worker, several packed A blocks (the tall case) and K split
+// into chunks (the long ones).
 func TestSgemmBlocking(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	shapes := [][3]int{{70, 1100, 600}, {33, 40, 1030}, {maxPanelRows + 9, 5, 3}, {9, 2000, 20}}
+	shapes := [][3]int{{70, 1100, 600}, {33, 40, 1030}, {maxPanelRows + 9, 5, 3}, {9, 2000, 20}, {20, 30, 5000}, {9, 70, 2*kSplitMinK*kSplitMaxChunks + 77}}
 	for _, kn := range gemmKernels {
 		withKernel(kn, func() {
 			for i, s := range shapes {
@@ -264,8 +265,8 @@ func TestSgemmDeterministic(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	saved := Threads()
 	defer SetThreads(saved)
-	for _, s := range [][3]int{{64, 1000, 300}, {130, 70, 50}, {16, 4096, 27}} {
-		g := newGemmCase(rng, false, false, s[0], s[1], s[2], 1, 0.5, 0)
+	for _, s := range [][3]int{{64, 1000, 300}, {130, 70, 50}, {16, 4096, 27}, {16, 144, 9000}} {
+		g := newGemmCase(rng, false, s[2] > 1000, s[0], s[1], s[2], 1, 0.5, 0)
 		ref := append([]float32(nil), g.c...)
 		g.run(ref, SgemmSerial)
 		for _, threads := range []int{1, 2, 3, 4, 7} {
@@ -318,12 +319,14 @@ func TestSgemmConcurrent(t *testing.T) {
 // TestSgemmNoAlloc checks that steady-state calls reuse their buffers.
 func TestSgemmNoAlloc(t *testing.T) {
 	rng := rand.New(rand.NewPCG(13, 14))
-	g := newGemmCase(rng, false, false, 64, 512, 300, 1, 0, 0)
-	c := append([]float32(nil), g.c...)
-	for _, f := range []func(bool, bool, int, int, int, float32, []float32, int, []float32, int, float32, []float32, int){Sgemm, SgemmSerial} {
-		g.run(c, f)
-		if n := testing.AllocsPerRun(5, func() { g.run(c, f) }); n != 0 {
-			t.Errorf("%v allocations per call, want 0", n)
+	for _, s := range [][3]int{{64, 512, 300}, {16, 100, 5000}} {
+		g := newGemmCase(rng, false, false, s[0], s[1], s[2], 1, 0, 0)
+		c := append([]float32(nil), g.c...)
+		for _, f := range []func(bool, bool, int, int, int, float32, []float32, int, []float32, int, float32, []float32, int){Sgemm, SgemmSerial} {
+			g.run(c, f)
+			if n := testing.AllocsPerRun(5, func() { g.run(c, f) }); n != 0 {
+				t.Errorf("%v: %v allocations per call, want 0", s, n)
+			}
 		}
 	}
 }
@@ -336,8 +339,12 @@ func TestSgemmBadArguments(t *testing.T) {
 		f    func()
 		want string
 	}{
-		{"short A", func() { Sgemm(false, false, 2, 2, 2, 1, make([]float32, 3), 2, make([]float32, 4), 2, 0, make([]float32, 4), 2) }, "A has 3 elements"},
-		{"small ldb", func() { Sgemm(false, true, 2, 3, 2, 1, make([]float32, 4), 2, make([]float32, 6), 1, 0, make([]float32, 6), 3) }, "leading dimension of B is 1"},
+		{"short A", func() {
+			Sgemm(false, false, 2, 2, 2, 1, make([]float32, 3), 2, make([]float32, 4), 2, 0, make([]float32, 4), 2)
+		}, "A has 3 elements"},
+		{"small ldb", func() {
+			Sgemm(false, true, 2, 3, 2, 1, make([]float32, 4), 2, make([]float32, 6), 1, 0, make([]float32, 6), 3)
+		}, "leading dimension of B is 1"},
 		{"negative", func() { Sgemm(false, false, -1, 2, 2, 1, nil, 2, nil, 2, 0, nil, 2) }, "negative size"},
 	}
 	for _, tc := range cases {

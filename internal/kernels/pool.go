@@ -119,32 +119,52 @@ func (p *pool) serve(ch chan task) {
 	}
 }
 
-// barrier makes a fixed group of goroutines wait for each other. It spins
-// briefly before yielding, since the phases it separates on the GEMM path
-// are short and the workers are already running.
+// barrier makes a fixed group of goroutines wait for each other. A waiter
+// spins briefly, since the phases it separates on the GEMM path are short,
+// and then sleeps, so that on a loaded machine it gives its core to the
+// member it waits for.
 type barrier struct {
 	n       int32
 	arrived atomic.Int32
 	phase   atomic.Uint32
+	mu      sync.Mutex
+	cond    sync.Cond
 }
+
+// barrierSpins is how many times a waiter polls before it sleeps (a few
+// microseconds).
+const barrierSpins = 2000
 
 // reset prepares the barrier for a group of n; no member may be waiting.
 func (b *barrier) reset(n int) {
 	b.n = int32(n)
 	b.arrived.Store(0)
+	b.cond.L = &b.mu
 }
 
-// wait returns once all n members have called wait for this phase.
-func (b *barrier) wait() {
+// wait returns once all n members have called wait for this phase. The last
+// to arrive runs last (if not nil) before any member is released.
+func (b *barrier) wait(last func()) {
 	ph := b.phase.Load()
 	if b.arrived.Add(1) == b.n {
+		if last != nil {
+			last()
+		}
 		b.arrived.Store(0)
+		b.mu.Lock()
 		b.phase.Add(1)
+		b.cond.Broadcast()
+		b.mu.Unlock()
 		return
 	}
-	for spins := 0; b.phase.Load() == ph; spins++ {
-		if spins > 1000 {
-			runtime.Gosched()
+	for i := 0; i < barrierSpins; i++ {
+		if b.phase.Load() != ph {
+			return
 		}
 	}
+	b.mu.Lock()
+	for b.phase.Load() == ph {
+		b.cond.Wait()
+	}
+	b.mu.Unlock()
 }
