@@ -7,17 +7,23 @@ import (
 
 // Activations, element-wise and over the last axis (softmax).
 
+// positive returns all ones if v > 0 (or v is a NaN with the sign bit
+// clear), else 0, from v's bits: the select is arithmetic, because a branch
+// on the sign of activations mispredicts about half the time and costs
+// several times the loop's memory traffic.
+func positive(v float32) uint32 {
+	return uint32(-int64(int32(math.Float32bits(v))) >> 63)
+}
+
 // Relu returns max(x, 0). Its gradient at 0 is 0, as in PyTorch.
 func Relu(x *Var) *Var {
 	return recordUnary(x, func(o, x []float32) {
 		for i, v := range x {
-			o[i] = max(v, 0)
+			o[i] = math.Float32frombits(math.Float32bits(v) & positive(v))
 		}
 	}, func(xg, g, _, o []float32) {
 		for i, v := range o {
-			if v > 0 {
-				xg[i] += g[i]
-			}
+			xg[i] += math.Float32frombits(math.Float32bits(g[i]) & positive(v))
 		}
 	})
 }
@@ -25,21 +31,16 @@ func Relu(x *Var) *Var {
 // LeakyRelu returns x for x > 0, slope*x otherwise; its gradient at 0 is
 // slope, as in PyTorch.
 func LeakyRelu(x *Var, slope float32) *Var {
+	one, sl := math.Float32bits(1), math.Float32bits(slope)
 	return recordUnary(x, func(o, x []float32) {
 		for i, v := range x {
-			if v > 0 {
-				o[i] = v
-			} else {
-				o[i] = slope * v
-			}
+			m := positive(v)
+			o[i] = v * math.Float32frombits(m&one|^m&sl)
 		}
 	}, func(xg, g, x, _ []float32) {
 		for i, v := range x {
-			if v > 0 {
-				xg[i] += g[i]
-			} else {
-				xg[i] += slope * g[i]
-			}
+			m := positive(v)
+			xg[i] += g[i] * math.Float32frombits(m&one|^m&sl)
 		}
 	})
 }

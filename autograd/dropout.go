@@ -31,13 +31,12 @@ func Dropout(x *Var, p float32, training bool, rng *rand.Rand) *Var {
 	mask := tp.Scratch(n)
 	// An element is dropped when its 32 random bits, read as an integer,
 	// are below p * 2^32: probability p up to 2^-32.
-	thr := uint64(math.Ceil(float64(p) * (1 << 32)))
-	keep := float32(1 / (1 - float64(p)))
+	// The select is arithmetic: a branch on random bits mispredicts.
+	thr := int64(math.Ceil(float64(p) * (1 << 32)))
+	keep := math.Float32bits(float32(1 / (1 - float64(p))))
 	pick := func(bits uint32) float32 {
-		if uint64(bits) < thr {
-			return 0
-		}
-		return keep
+		dropped := uint32((int64(bits) - thr) >> 63) // all ones if bits < thr
+		return math.Float32frombits(keep &^ dropped)
 	}
 	for i := 0; i < n; i += 2 {
 		r := rng.Uint64()

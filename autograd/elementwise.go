@@ -325,17 +325,47 @@ func sumFloat64(x []float32) float64 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// sumFloat64Blocked is sumFloat64 over fixed blocks summed in order, in parallel for a
-// long x.
-func sumFloat64Blocked(x []float32) float64 {
+// dotFloat64 is sum(x*w) in float64, interleaved as sumFloat64.
+func dotFloat64(x, w []float32) float64 {
+	w = w[:len(x)]
+	var s0, s1, s2, s3 float64
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += float64(x[i]) * float64(w[i])
+		s1 += float64(x[i+1]) * float64(w[i+1])
+		s2 += float64(x[i+2]) * float64(w[i+2])
+		s3 += float64(x[i+3]) * float64(w[i+3])
+	}
+	for ; i < len(x); i++ {
+		s0 += float64(x[i]) * float64(w[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// sumTerms is sum(x), or sum(x*w) if w is not nil.
+func sumTerms(x, w []float32) float64 {
+	if w == nil {
+		return sumFloat64(x)
+	}
+	return dotFloat64(x, w[:len(x)])
+}
+
+// sumFloat64Blocked is sumTerms(x, w) over fixed blocks summed in order, in
+// parallel for a long x.
+func sumFloat64Blocked(x, w []float32) float64 {
 	nb := (len(x) + sumBlock - 1) / sumBlock
 	if nb <= 1 {
-		return sumFloat64(x)
+		return sumTerms(x, w)
 	}
 	part := make([]float64, nb)
 	parallelRange(nb, len(x), func(lo, hi int) {
 		for b := lo; b < hi; b++ {
-			part[b] = sumFloat64(x[b*sumBlock : min((b+1)*sumBlock, len(x))])
+			from, to := b*sumBlock, min((b+1)*sumBlock, len(x))
+			if w == nil {
+				part[b] = sumFloat64(x[from:to])
+			} else {
+				part[b] = dotFloat64(x[from:to], w[from:to])
+			}
 		}
 	})
 	s := 0.0
@@ -345,13 +375,14 @@ func sumFloat64Blocked(x []float32) float64 {
 	return s
 }
 
-// sumToShape sets dst, of shape ps, to the sums of src, of the shape out that
-// ps broadcasts to, over the axes along which ps was broadcast. Each element
-// of dst adds its terms in increasing order of their offsets in src whatever
-// the chunking, so the result does not depend on the number of workers.
-// Sums along the innermost axis (a per-channel bias gradient sums H*W
-// contiguous values per example) are accumulated in float64.
-func sumToShape(dst, src []float32, out, ps []int) {
+// sumToShape sets dst, of shape ps, to the sums of src (or of src*w, if w
+// is not nil; w has src's length), of the shape out that ps broadcasts to,
+// over the axes along which ps was broadcast. Each element of dst adds its
+// terms in increasing order of their offsets in src whatever the chunking,
+// so the result does not depend on the number of workers. Sums along the
+// innermost axis (a per-channel gradient sums H*W contiguous values per
+// example) are accumulated in float64.
+func sumToShape(dst, src, w []float32, out, ps []int) {
 	p := newBroadcastPlan(out, ps, out)
 	m := len(p.size)
 	last := m - 1
@@ -366,14 +397,20 @@ func sumToShape(dst, src []float32, out, ps []int) {
 	}
 	if p.sx[last] == 0 {
 		if m == 1 { // dst is one element: the sum of everything
-			dst[0] = float32(sumFloat64Blocked(src))
+			dst[0] = float32(sumFloat64Blocked(src, w))
 			return
 		}
 		n := p.size[last]
 		parallelRange(len(dst), len(src), func(lo, hi int) {
 			for j := lo; j < hi; j++ {
 				s := 0.0
-				p.eachCopy(base(j), last, func(off int) { s += sumFloat64(src[off : off+n]) })
+				p.eachCopy(base(j), last, func(off int) {
+					if w == nil {
+						s += sumFloat64(src[off : off+n])
+					} else {
+						s += dotFloat64(src[off:off+n], w[off:off+n])
+					}
+				})
 				dst[j] = float32(s)
 			}
 		})
@@ -389,8 +426,15 @@ func sumToShape(dst, src []float32, out, ps []int) {
 			clear(d)
 			p.eachCopy(base(j), m, func(off int) {
 				s := src[off : off+k]
+				if w == nil {
+					for i := range d {
+						d[i] += s[i]
+					}
+					return
+				}
+				ws := w[off : off+k]
 				for i := range d {
-					d[i] += s[i]
+					d[i] += s[i] * ws[i]
 				}
 			})
 			j += k
@@ -404,7 +448,7 @@ func addGradSum(tp *Tape, v *Var, src []float32, out []int, s float32) {
 	vg := tp.GradOf(v).Data()
 	if len(vg) != len(src) {
 		r := tp.Scratch(len(vg))
-		sumToShape(r, src, out, v.Shape())
+		sumToShape(r, src, nil, out, v.Shape())
 		for j, x := range r {
 			vg[j] += s * x
 		}
@@ -420,20 +464,28 @@ func addGradSum(tp *Tape, v *Var, src []float32, out []int, s float32) {
 
 // addGradOp adds g op y (opMul or opDiv) into v's gradient: g has the
 // output shape out, y has shape ys broadcast to it, and the result is
-// summed back to v's shape.
+// summed back to v's shape. A product with a y of the output's shape is
+// summed without a temporary (x*w with w per channel, asking for dw).
 func addGradOp(tp *Tape, v *Var, op binop, g, y []float32, out, ys []int) {
 	vg := tp.GradOf(v).Data()
-	if len(vg) == len(g) {
+	switch {
+	case len(vg) == len(g):
 		acc := opMulAcc
 		if op == opDiv {
 			acc = opDivAcc
 		}
 		broadcastApply(acc, vg, g, y, out, out, ys)
-		return
+	case op == opMul && len(y) == len(g):
+		r := tp.Scratch(len(vg))
+		sumToShape(r, g, y, out, v.Shape())
+		for j, x := range r {
+			vg[j] += x
+		}
+	default:
+		t := tp.Scratch(len(g))
+		broadcastApply(op, t, g, y, out, out, ys)
+		addGradSum(tp, v, t, out, 1)
 	}
-	t := tp.Scratch(len(g))
-	broadcastApply(op, t, g, y, out, out, ys)
-	addGradSum(tp, v, t, out, 1)
 }
 
 // Add returns a + b, broadcasting as numpy and PyTorch do: the shapes are
@@ -517,10 +569,8 @@ func Div(a, b *Var) *Var {
 			})
 			return
 		}
-		t := tp.Scratch(len(g))
-		broadcastApply(opMul, t, g, od, shape, shape, shape)
 		r := tp.Scratch(len(bg))
-		sumToShape(r, t, shape, b.Shape())
+		sumToShape(r, g, od, shape, b.Shape())
 		for j, v := range r {
 			bg[j] -= v / bd[j]
 		}
@@ -633,13 +683,12 @@ func Abs(x *Var) *Var {
 			o[i] = float32(math.Abs(float64(v)))
 		}
 	}, func(xg, g, x, _ []float32) {
+		// g with x's sign, or 0 where x is ±0: bit operations, not
+		// branches on the sign of the data.
 		for i, v := range g {
-			switch {
-			case x[i] > 0:
-				xg[i] += v
-			case x[i] < 0:
-				xg[i] -= v
-			}
+			xb := math.Float32bits(x[i])
+			nonzero := uint32(-int64(xb&0x7fffffff) >> 63)
+			xg[i] += math.Float32frombits((math.Float32bits(v) ^ xb&0x80000000) & nonzero)
 		}
 	})
 }

@@ -20,7 +20,7 @@ func Mean(x *Var) *Var { return scaledSum(x, 1/float64(x.Value.Len())) }
 func scaledSum(x *Var, scale float64) *Var {
 	tp := TapeOf(x)
 	out := tp.ScratchTensor()
-	out.Data()[0] = float32(sumFloat64Blocked(x.Data()) * scale)
+	out.Data()[0] = float32(sumFloat64Blocked(x.Data(), nil) * scale)
 	return tp.Record(out, func(o *Var) {
 		if !x.NeedsGrad() {
 			return
