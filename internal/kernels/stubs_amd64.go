@@ -2,7 +2,11 @@
 
 package kernels
 
-import "golang.org/x/sys/cpu"
+import (
+	"math"
+
+	"golang.org/x/sys/cpu"
+)
 
 // avx512Kernel is an 8x32 tile in sixteen zmm accumulators: per step of k it
 // loads two vectors of B and multiplies them by eight elements of A taken
@@ -70,3 +74,129 @@ func sgemm8x32AVX512(k int, a, b *float32, bstride int, c *float32, ldc int, alp
 //
 //go:noescape
 func sgemm4x24AVX2(k int, a, b *float32, bstride int, c *float32, ldc int, alpha, beta float32)
+
+// vecAVX2 selects the AVX2 bodies of the element-wise and reduction loops.
+var vecAVX2 = cpu.X86.HasAVX2
+
+func axpy(a float32, x, y []float32) {
+	n := 0
+	if vecAVX2 {
+		if n = len(x) &^ 7; n > 0 {
+			axpyAVX2(a, &x[0], &y[0], n)
+		}
+	}
+	axpyGo(a, x[n:], y[n:])
+}
+
+func scal(a float32, x []float32) {
+	n := 0
+	if vecAVX2 {
+		if n = len(x) &^ 7; n > 0 {
+			scalAVX2(a, &x[0], n)
+		}
+	}
+	scalGo(a, x[n:])
+}
+
+func add(dst, a, b []float32) {
+	n := 0
+	if vecAVX2 {
+		if n = len(dst) &^ 7; n > 0 {
+			addAVX2(&dst[0], &a[0], &b[0], n)
+		}
+	}
+	addGo(dst[n:], a[n:], b[n:])
+}
+
+func mul(dst, a, b []float32) {
+	n := 0
+	if vecAVX2 {
+		if n = len(dst) &^ 7; n > 0 {
+			mulAVX2(&dst[0], &a[0], &b[0], n)
+		}
+	}
+	mulGo(dst[n:], a[n:], b[n:])
+}
+
+func relu(dst, src []float32) {
+	n := 0
+	if vecAVX2 {
+		if n = len(dst) &^ 7; n > 0 {
+			reluAVX2(&dst[0], &src[0], n)
+		}
+	}
+	reluGo(dst[n:], src[n:])
+}
+
+func reluBackward(dst, g, out []float32) {
+	n := 0
+	if vecAVX2 {
+		if n = len(dst) &^ 7; n > 0 {
+			reluBackwardAVX2(&dst[0], &g[0], &out[0], n)
+		}
+	}
+	reluBackwardGo(dst[n:], g[n:], out[n:])
+}
+
+func sumInto(lanes *[sumLanes]float64, x []float32) {
+	n := 0
+	if vecAVX2 {
+		if n = len(x) &^ (sumLanes - 1); n > 0 {
+			sumAVX2(lanes, &x[0], n)
+		}
+	}
+	sumIntoGo(lanes, x[n:])
+}
+
+func dotInto(lanes *[sumLanes]float64, x, y []float32) {
+	n := 0
+	if vecAVX2 {
+		if n = len(x) &^ (sumLanes - 1); n > 0 {
+			dotAVX2(lanes, &x[0], &y[0], n)
+		}
+	}
+	dotIntoGo(lanes, x[n:], y[n:])
+}
+
+func maxAbs(x []float32) float32 {
+	n := 0
+	var m float32
+	nan := false
+	if vecAVX2 {
+		if n = len(x) &^ 7; n > 0 {
+			m, nan = maxAbsAVX2(&x[0], n)
+		}
+	}
+	t := maxAbsGo(x[n:])
+	if nan || t != t {
+		return float32(math.NaN())
+	}
+	return max(m, t)
+}
+
+//go:noescape
+func axpyAVX2(a float32, x, y *float32, n int)
+
+//go:noescape
+func scalAVX2(a float32, x *float32, n int)
+
+//go:noescape
+func addAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func mulAVX2(dst, a, b *float32, n int)
+
+//go:noescape
+func reluAVX2(dst, src *float32, n int)
+
+//go:noescape
+func reluBackwardAVX2(dst, grad, out *float32, n int)
+
+//go:noescape
+func sumAVX2(lanes *[sumLanes]float64, x *float32, n int)
+
+//go:noescape
+func dotAVX2(lanes *[sumLanes]float64, x, y *float32, n int)
+
+//go:noescape
+func maxAbsAVX2(x *float32, n int) (max float32, nan bool)

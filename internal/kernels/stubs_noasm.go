@@ -7,3 +7,13 @@ var gemmKernel = &goKernel
 
 // gemmKernels lists every micro-kernel this build can run, for the tests.
 var gemmKernels = []*microKernel{&goKernel}
+
+func axpy(a float32, x, y []float32)                   { axpyGo(a, x, y) }
+func scal(a float32, x []float32)                      { scalGo(a, x) }
+func add(dst, a, b []float32)                          { addGo(dst, a, b) }
+func mul(dst, a, b []float32)                          { mulGo(dst, a, b) }
+func relu(dst, src []float32)                          { reluGo(dst, src) }
+func reluBackward(dst, g, out []float32)               { reluBackwardGo(dst, g, out) }
+func sumInto(lanes *[sumLanes]float64, x []float32)    { sumIntoGo(lanes, x) }
+func dotInto(lanes *[sumLanes]float64, x, y []float32) { dotIntoGo(lanes, x, y) }
+func maxAbs(x []float32) float32                       { return maxAbsGo(x) }
