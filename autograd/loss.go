@@ -44,11 +44,16 @@ func CrossEntropy(logits *Var, labels []int, smoothing float32) *Var {
 	parallelRange(n, n*k, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			xr, pr := xd[r*k:(r+1)*k], prob[r*k:(r+1)*k]
-			lse := logSumExp(xr)
+			m, z := rowMax(xr), 0.0
 			for i, v := range xr {
-				pr[i] = float32(math.Exp(float64(v) - lse))
+				e := math.Exp(float64(v) - m)
+				pr[i] = float32(e)
+				z += e
 			}
-			l := lse - (1-sm)*float64(xr[labels[r]])
+			for i, e := range pr {
+				pr[i] = float32(float64(e) / z)
+			}
+			l := m + math.Log(z) - (1-sm)*float64(xr[labels[r]])
 			if sm != 0 {
 				l -= sm / float64(k) * sumFloat64(xr)
 			}
