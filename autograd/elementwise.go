@@ -12,16 +12,17 @@ import (
 // do; the forward and backward of each sit together below, over the shared
 // broadcasting walk (bplan) and the loops it drives.
 
-// parallelMinElems is the number of elements an operation touches below which it
-// runs on the calling goroutine: under it, handing work to the pool costs
-// more than it saves. A variable so that tests can force the parallel paths
-// on small inputs.
+// parallelMinElems is the number of elements an operation touches below
+// which it runs on the calling goroutine: under it, handing work to the
+// pool costs more than it saves. A variable so that tests can force the
+// parallel paths on small inputs.
 var parallelMinElems = 1 << 16
 
-// parallelRange runs fn over [0, n) in contiguous chunks, on the worker pool
-// when work (the elements the whole call touches) is at least parallelMinElems.
-// Every caller makes each output element's value independent of the
-// chunking, so results are bit-identical for any number of workers.
+// parallelRange runs fn over [0, n) in contiguous chunks, on the worker
+// pool when work (the elements the whole call touches) is at least
+// parallelMinElems. Every caller makes each output element's value
+// independent of the chunking, so results are bit-identical for any number
+// of workers.
 func parallelRange(n, work int, fn func(lo, hi int)) {
 	if work < parallelMinElems || n < 2 {
 		if n > 0 {
@@ -383,6 +384,10 @@ func sumFloat64Blocked(x, w []float32) float64 {
 // innermost axis (a per-channel gradient sums H*W contiguous values per
 // example) are accumulated in float64.
 func sumToShape(dst, src, w []float32, out, ps []int) {
+	if len(src) == 0 { // broadcast along an empty axis: nothing to add
+		clear(dst)
+		return
+	}
 	p := newBroadcastPlan(out, ps, out)
 	m := len(p.size)
 	last := m - 1
@@ -577,8 +582,8 @@ func Div(a, b *Var) *Var {
 	}, a, b)
 }
 
-// recordUnary records an element-wise operation of x. forward fills o from x and
-// backward adds g*d(out)/dx into xg, each over aligned chunks of the
+// recordUnary records an element-wise operation of x. forward fills o from
+// x and backward adds g*d(out)/dx into xg, each over aligned chunks of the
 // tensors (on the worker pool when they are large), so that their loops
 // are tight and free of per-element calls through function values.
 func recordUnary(x *Var, forward func(o, x []float32), backward func(xg, g, x, o []float32)) *Var {

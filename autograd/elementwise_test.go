@@ -387,3 +387,24 @@ func BenchmarkRelu(b *testing.B) {
 		tp.BackwardWith(Relu(xv), g, xv)
 	}
 }
+
+// TestBroadcastEmptyBatch: an empty batch broadcasts to an empty result and
+// gives the broadcast operand a zero gradient, without touching memory that
+// is not there.
+func TestBroadcastEmptyBatch(t *testing.T) {
+	for _, op := range []func(a, b *Var) *Var{Add, Sub, Mul, Div} {
+		tp := NewTape()
+		x := tp.Input(tensor.New(0, 3, 2))
+		w := tp.Input(randT(1, 0.5, 1, 1, 3, 1))
+		y := op(x, w)
+		if !tensor.SameShape(y.Shape(), []int{0, 3, 2}) {
+			t.Fatalf("shape %v, want [0 3 2]", y.Shape())
+		}
+		tp.BackwardWith(y, tensor.New(0, 3, 2), x, w)
+		for _, v := range w.Grad.Data() {
+			if v != 0 {
+				t.Fatalf("weight gradient %v, want zeros", w.Grad.Data())
+			}
+		}
+	}
+}
