@@ -105,11 +105,13 @@ func KLDiv(logQ, p *Var) *Var {
 	tp := TapeOf(logQ, p)
 	mustSame("KLDiv", logQ, p)
 	s := logQ.Shape()
-	if len(s) == 0 || s[0] == 0 {
-		panic(fmt.Sprintf("autograd.KLDiv: needs a batch axis with examples, got shape %v", s))
+	if len(s) == 0 {
+		panic("autograd.KLDiv: needs a batch axis, got shape []")
 	}
-	n := s[0]
-	k := logQ.Value.Len() / n
+	n, k := s[0], 0 // an empty batch gives 0/0 = NaN, as in PyTorch
+	if n > 0 {
+		k = logQ.Value.Len() / n
+	}
 	qd, pd := logQ.Data(), p.Data()
 	perEx := tp.Scratch(n)
 	parallelRange(n, n*k, func(lo, hi int) {

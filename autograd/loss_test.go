@@ -206,3 +206,16 @@ func BenchmarkCrossEntropy(b *testing.B) {
 		tp.Backward(CrossEntropy(xv, labels, 0.1), xv)
 	}
 }
+
+// TestLossesEmptyBatch: the mean over no examples is NaN, as in PyTorch,
+// not a panic.
+func TestLossesEmptyBatch(t *testing.T) {
+	tp := NewTape()
+	x := tp.Input(tensor.New(0, 4))
+	if l := CrossEntropy(x, nil, 0).Value.Item(); !math.IsNaN(float64(l)) {
+		t.Errorf("CrossEntropy of no examples = %g, want NaN", l)
+	}
+	if l := KLDiv(x, tp.Input(tensor.New(0, 4))).Value.Item(); !math.IsNaN(float64(l)) {
+		t.Errorf("KLDiv of no examples = %g, want NaN", l)
+	}
+}
