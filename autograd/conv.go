@@ -66,6 +66,11 @@ func Conv2d(x, w, b *Var, o ConvOptions) *Var {
 //	dx_ig += col2im(w_g^T dy_ig)               backward, data
 //	dw_g  += dy_ig col_ig^T                    backward, weight
 //
+// The weight gradient is computed transposed, dw_g^T += col_ig dy_ig^T, so
+// that the GEMM packs the small dy_ig transposed rather than the large
+// column matrix (a strided transpose is the expensive way to pack); the
+// partials are transposed back when they are summed.
+//
 // Images are split over the workers of kernels.ParallelFor with a fixed
 // partition; each worker has its own column buffer and its own partial
 // weight gradient, and the partials are summed in worker order, so results
@@ -226,7 +231,7 @@ func (pl *convPlan) backward(x, w, dy, dx, dw []float32) {
 						kernels.Im2col(pl.geom, src, col)
 						src = col
 					}
-					pl.gemm(false, true, pl.coutG, pl.ckk, pl.p, 1, dyg, pl.p, src, pl.p, 1, part[pl.wOff(g):], pl.ckk)
+					pl.gemm(false, true, pl.ckk, pl.coutG, pl.p, 1, src, pl.p, dyg, pl.p, 1, part[pl.wOff(g):], pl.coutG)
 				}
 			}
 		}
@@ -238,8 +243,18 @@ func (pl *convPlan) backward(x, w, dy, dx, dw []float32) {
 		if part == nil {
 			continue
 		}
-		for j, v := range part {
-			dw[j] += v
+		if pl.depthwise {
+			addInto(dw, part)
+		} else {
+			// part holds dw_g^T [CinG*KH*KW, CoutG] for each group g.
+			for g := 0; g < pl.groups; g++ {
+				pg, dg := part[pl.wOff(g):], dw[pl.wOff(g):]
+				for r := 0; r < pl.ckk; r++ {
+					for c, v := range pg[r*pl.coutG : (r+1)*pl.coutG] {
+						dg[c*pl.ckk+r] += v
+					}
+				}
+			}
 		}
 		scratch.put(part)
 	}
