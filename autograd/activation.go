@@ -3,6 +3,8 @@ package autograd
 import (
 	"fmt"
 	"math"
+
+	"robustlab/internal/kernels"
 )
 
 // Activations, element-wise and over the last axis (softmax).
@@ -17,15 +19,8 @@ func positive(v float32) uint32 {
 
 // Relu returns max(x, 0). Its gradient at 0 is 0, as in PyTorch.
 func Relu(x *Var) *Var {
-	return recordUnary(x, func(o, x []float32) {
-		for i, v := range x {
-			o[i] = math.Float32frombits(math.Float32bits(v) & positive(v))
-		}
-	}, func(xg, g, _, o []float32) {
-		for i, v := range o {
-			xg[i] += math.Float32frombits(math.Float32bits(g[i]) & positive(v))
-		}
-	})
+	return recordUnary(x, func(o, x []float32) { kernels.Relu(o, x) },
+		func(xg, g, _, o []float32) { kernels.ReluBackward(xg, g, o) })
 }
 
 // LeakyRelu returns x for x > 0, slope*x otherwise; its gradient at 0 is
@@ -158,7 +153,7 @@ func LogSoftmax(x *Var) *Var {
 		parallelRange(n, n*k, func(lo, hi int) {
 			for r := lo; r < hi; r++ {
 				gr, or, xr := g[r*k:(r+1)*k], od[r*k:(r+1)*k], xg[r*k:(r+1)*k]
-				s := sumFloat64(gr)
+				s := kernels.Sum(gr)
 				for i, y := range or {
 					xr[i] += float32(float64(gr[i]) - math.Exp(float64(y))*s)
 				}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"robustlab/internal/kernels"
 )
 
 // Dropout zeroes each element of x independently with probability p and
@@ -47,11 +49,7 @@ func Dropout(x *Var, p float32, training bool, rng *rand.Rand) *Var {
 	}
 	out := tp.ScratchTensor(x.Shape()...)
 	xd, od := x.Data(), out.Data()
-	parallelRange(n, n, func(lo, hi int) {
-		for i := lo; i < hi; i++ {
-			od[i] = xd[i] * mask[i]
-		}
-	})
+	parallelRange(n, n, func(lo, hi int) { kernels.Mul(od[lo:hi], xd[lo:hi], mask[lo:hi]) })
 	return tp.Record(out, func(o *Var) {
 		if !x.NeedsGrad() {
 			return

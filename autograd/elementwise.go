@@ -222,17 +222,13 @@ func applyRun(op binop, d, x, y []float32, sx, sy int) {
 		x, y = x[:len(d)], y[:len(d)]
 		switch op {
 		case opAdd:
-			for i := range d {
-				d[i] = x[i] + y[i]
-			}
+			kernels.Add(d, x, y)
 		case opSub:
 			for i := range d {
 				d[i] = x[i] - y[i]
 			}
 		case opMul:
-			for i := range d {
-				d[i] = x[i] * y[i]
-			}
+			kernels.Mul(d, x, y)
 		case opDiv:
 			for i := range d {
 				d[i] = x[i] / y[i]
@@ -266,9 +262,7 @@ func applyRun(op binop, d, x, y []float32, sx, sy int) {
 				d[i] = a / y[i]
 			}
 		case opMulAcc:
-			for i := range d {
-				d[i] += a * y[i]
-			}
+			kernels.Axpy(a, y, d)
 		case opDivAcc:
 			for i := range d {
 				d[i] += a / y[i]
@@ -294,9 +288,7 @@ func applyRun(op binop, d, x, y []float32, sx, sy int) {
 				d[i] = x[i] / b
 			}
 		case opMulAcc:
-			for i := range d {
-				d[i] += x[i] * b
-			}
+			kernels.Axpy(b, x, d)
 		case opDivAcc:
 			for i := range d {
 				d[i] += x[i] / b
@@ -309,63 +301,30 @@ func applyRun(op binop, d, x, y []float32, sx, sy int) {
 // its rounding does not depend on the number of workers.
 const sumBlock = 1 << 14
 
-// sumFloat64 adds x in float64, in four interleaved partial sums so that the
-// additions do not wait on each other.
-func sumFloat64(x []float32) float64 {
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		s0 += float64(x[i])
-		s1 += float64(x[i+1])
-		s2 += float64(x[i+2])
-		s3 += float64(x[i+3])
-	}
-	for ; i < len(x); i++ {
-		s0 += float64(x[i])
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// dotFloat64 is sum(x*w) in float64, interleaved as sumFloat64.
-func dotFloat64(x, w []float32) float64 {
-	w = w[:len(x)]
-	var s0, s1, s2, s3 float64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		s0 += float64(x[i]) * float64(w[i])
-		s1 += float64(x[i+1]) * float64(w[i+1])
-		s2 += float64(x[i+2]) * float64(w[i+2])
-		s3 += float64(x[i+3]) * float64(w[i+3])
-	}
-	for ; i < len(x); i++ {
-		s0 += float64(x[i]) * float64(w[i])
-	}
-	return (s0 + s1) + (s2 + s3)
-}
-
-// sumTerms is sum(x), or sum(x*w) if w is not nil.
-func sumTerms(x, w []float32) float64 {
+// dotOrSum is sum(x*w), or sum(x) if w is nil, in float64 in a fixed order.
+func dotOrSum(x, w []float32) float64 {
 	if w == nil {
-		return sumFloat64(x)
+		return kernels.Sum(x)
 	}
-	return dotFloat64(x, w[:len(x)])
+	return kernels.Dot(x, w)
 }
 
-// sumFloat64Blocked is sumTerms(x, w) over fixed blocks summed in order, in
-// parallel for a long x.
-func sumFloat64Blocked(x, w []float32) float64 {
+// sumBlocked is dotOrSum(x, w) over fixed blocks added in order, so that
+// its rounding does not depend on the number of workers, in parallel for a
+// long x.
+func sumBlocked(x, w []float32) float64 {
 	nb := (len(x) + sumBlock - 1) / sumBlock
 	if nb <= 1 {
-		return sumTerms(x, w)
+		return dotOrSum(x, w)
 	}
 	part := make([]float64, nb)
 	parallelRange(nb, len(x), func(lo, hi int) {
 		for b := lo; b < hi; b++ {
 			from, to := b*sumBlock, min((b+1)*sumBlock, len(x))
 			if w == nil {
-				part[b] = sumFloat64(x[from:to])
+				part[b] = kernels.Sum(x[from:to])
 			} else {
-				part[b] = dotFloat64(x[from:to], w[from:to])
+				part[b] = kernels.Dot(x[from:to], w[from:to])
 			}
 		}
 	})
@@ -402,7 +361,7 @@ func sumToShape(dst, src, w []float32, out, ps []int) {
 	}
 	if p.sx[last] == 0 {
 		if m == 1 { // dst is one element: the sum of everything
-			dst[0] = float32(sumFloat64Blocked(src, w))
+			dst[0] = float32(sumBlocked(src, w))
 			return
 		}
 		n := p.size[last]
@@ -411,9 +370,9 @@ func sumToShape(dst, src, w []float32, out, ps []int) {
 				s := 0.0
 				p.eachCopy(base(j), last, func(off int) {
 					if w == nil {
-						s += sumFloat64(src[off : off+n])
+						s += kernels.Sum(src[off : off+n])
 					} else {
-						s += dotFloat64(src[off:off+n], w[off:off+n])
+						s += kernels.Dot(src[off:off+n], w[off:off+n])
 					}
 				})
 				dst[j] = float32(s)
@@ -432,9 +391,7 @@ func sumToShape(dst, src, w []float32, out, ps []int) {
 			p.eachCopy(base(j), m, func(off int) {
 				s := src[off : off+k]
 				if w == nil {
-					for i := range d {
-						d[i] += s[i]
-					}
+					kernels.Add(d, d, s)
 					return
 				}
 				ws := w[off : off+k]
@@ -459,12 +416,7 @@ func addGradSum(tp *Tape, v *Var, src []float32, out []int, s float32) {
 		}
 		return
 	}
-	parallelRange(len(vg), len(vg), func(lo, hi int) {
-		d, x := vg[lo:hi], src[lo:hi]
-		for i := range d {
-			d[i] += s * x[i]
-		}
-	})
+	parallelRange(len(vg), len(vg), func(lo, hi int) { kernels.Axpy(s, src[lo:hi], vg[lo:hi]) })
 }
 
 // addGradOp adds g op y (opMul or opDiv) into v's gradient: g has the
@@ -607,11 +559,7 @@ func Scale(x *Var, s float32) *Var {
 		for i, v := range x {
 			o[i] = s * v
 		}
-	}, func(xg, g, _, _ []float32) {
-		for i, v := range g {
-			xg[i] += s * v
-		}
-	})
+	}, func(xg, g, _, _ []float32) { kernels.Axpy(s, g, xg) })
 }
 
 // AddScalar returns x + s.
@@ -620,11 +568,7 @@ func AddScalar(x *Var, s float32) *Var {
 		for i, v := range x {
 			o[i] = v + s
 		}
-	}, func(xg, g, _, _ []float32) {
-		for i, v := range g {
-			xg[i] += v
-		}
-	})
+	}, func(xg, g, _, _ []float32) { kernels.Axpy(1, g, xg) })
 }
 
 // Square returns x*x.

@@ -3,6 +3,8 @@ package autograd
 import (
 	"fmt"
 	"math"
+
+	"robustlab/internal/kernels"
 )
 
 // CrossEntropy is the mean over the batch of the cross-entropy between the
@@ -55,7 +57,7 @@ func CrossEntropy(logits *Var, labels []int, smoothing float32) *Var {
 			}
 			l := m + math.Log(z) - (1-sm)*float64(xr[labels[r]])
 			if sm != 0 {
-				l -= sm / float64(k) * sumFloat64(xr)
+				l -= sm / float64(k) * kernels.Sum(xr)
 			}
 			perEx[r] = float32(l)
 		}

@@ -3,6 +3,8 @@ package autograd
 import (
 	"fmt"
 	"math"
+
+	"robustlab/internal/kernels"
 )
 
 // Per-example norms of x [N,...], as attacks and regularizers measure
@@ -32,18 +34,7 @@ func L2NormPerExample(x *Var) *Var {
 	xd, od := x.Data(), out.Data()
 	parallelRange(n, n*d, func(lo, hi int) {
 		for e := lo; e < hi; e++ {
-			var s0, s1 float64
-			xe := xd[e*d : (e+1)*d]
-			i := 0
-			for ; i+2 <= len(xe); i += 2 {
-				a, b := float64(xe[i]), float64(xe[i+1])
-				s0 += a * a
-				s1 += b * b
-			}
-			if i < len(xe) {
-				s0 += float64(xe[i]) * float64(xe[i])
-			}
-			od[e] = float32(math.Sqrt(s0 + s1))
+			od[e] = float32(math.Sqrt(kernels.SumSq(xd[e*d : (e+1)*d])))
 		}
 	})
 	return tp.Record(out, func(o *Var) {
@@ -79,11 +70,7 @@ func LinfNormPerExample(x *Var) *Var {
 	xd, od := x.Data(), out.Data()
 	parallelRange(n, n*d, func(lo, hi int) {
 		for e := lo; e < hi; e++ {
-			var m float32
-			for _, v := range xd[e*d : (e+1)*d] {
-				m = max(m, float32(math.Abs(float64(v))))
-			}
-			od[e] = m
+			od[e] = kernels.MaxAbs(xd[e*d : (e+1)*d])
 		}
 	})
 	return tp.Record(out, func(o *Var) {

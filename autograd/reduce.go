@@ -3,6 +3,8 @@ package autograd
 import (
 	"fmt"
 	"math"
+
+	"robustlab/internal/kernels"
 )
 
 // Reductions to a single value, and AdaIN's per-channel statistics.
@@ -20,7 +22,7 @@ func Mean(x *Var) *Var { return scaledSum(x, 1/float64(x.Value.Len())) }
 func scaledSum(x *Var, scale float64) *Var {
 	tp := TapeOf(x)
 	out := tp.ScratchTensor()
-	out.Data()[0] = float32(sumFloat64Blocked(x.Data(), nil) * scale)
+	out.Data()[0] = float32(sumBlocked(x.Data(), nil) * scale)
 	return tp.Record(out, func(o *Var) {
 		if !x.NeedsGrad() {
 			return
@@ -63,7 +65,7 @@ func ChannelMeanStd(x *Var, eps float32) (mean, std *Var) {
 	parallelRange(planes, planes*hw, func(lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
 			xp := xd[pl*hw : (pl+1)*hw]
-			mu := sumFloat64(xp) / float64(hw)
+			mu := kernels.Sum(xp) / float64(hw)
 			q := 0.0 // two passes: no cancellation when the mean is large
 			for _, v := range xp {
 				d := float64(v) - mu
