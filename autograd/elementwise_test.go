@@ -408,3 +408,81 @@ func TestBroadcastEmptyBatch(t *testing.T) {
 		}
 	}
 }
+
+// TestOpsDeterministicAcrossWorkers runs every operation on tensors above
+// the parallel threshold with 1, 2 and 3 workers: outputs and gradients must
+// be bit-identical, since no result may depend on how work is split.
+func TestOpsDeterministicAcrossWorkers(t *testing.T) {
+	shape := []int{16, 8, 24, 24}
+	x := randT(200, -2, 2, shape...)
+	pos := randT(201, 0.1, 2, shape...)
+	w := randT(202, 0.5, 1.5, 1, 8, 1, 1)
+	probs := randT(203, 0.01, 1, shape...)
+	labels := make([]int, 16*8*24)
+	for i := range labels {
+		labels[i] = i % 24
+	}
+	ops := map[string]func(in []*Var) *Var{
+		"add":      func(in []*Var) *Var { return Add(in[0], in[2]) },
+		"sub":      func(in []*Var) *Var { return Sub(in[2], in[0]) },
+		"mul":      func(in []*Var) *Var { return Mul(in[0], in[2]) },
+		"div":      func(in []*Var) *Var { return Div(in[0], in[2]) },
+		"scale":    func(in []*Var) *Var { return Scale(in[0], 0.3) },
+		"square":   func(in []*Var) *Var { return Square(in[0]) },
+		"sqrt":     func(in []*Var) *Var { return Sqrt(in[1]) },
+		"exp":      func(in []*Var) *Var { return Exp(in[0]) },
+		"log":      func(in []*Var) *Var { return Log(in[1]) },
+		"abs":      func(in []*Var) *Var { return Abs(in[0]) },
+		"clamp":    func(in []*Var) *Var { return Clamp(in[0], -1, 1) },
+		"relu":     func(in []*Var) *Var { return Relu(in[0]) },
+		"leaky":    func(in []*Var) *Var { return LeakyRelu(in[0], 0.1) },
+		"sigmoid":  func(in []*Var) *Var { return Sigmoid(in[0]) },
+		"tanh":     func(in []*Var) *Var { return Tanh(in[0]) },
+		"softplus": func(in []*Var) *Var { return Softplus(in[0], 2) },
+		"dropout":  func(in []*Var) *Var { return Dropout(in[0], 0.3, true, tensor.NewRNG(5)) },
+		"softmax":  func(in []*Var) *Var { return Softmax(in[0]) },
+		"logsm":    func(in []*Var) *Var { return LogSoftmax(in[0]) },
+		"ce": func(in []*Var) *Var {
+			return CrossEntropy(Reshape(in[0], -1, 24), labels, 0.1)
+		},
+		"kl":   func(in []*Var) *Var { return KLDiv(LogSoftmax(in[0]), in[3]) },
+		"sum":  func(in []*Var) *Var { return Sum(in[0]) },
+		"mean": func(in []*Var) *Var { return Mean(in[0]) },
+		"cms": func(in []*Var) *Var {
+			m, s := ChannelMeanStd(in[0], 1e-5)
+			return Add(m, s)
+		},
+		"l2":   func(in []*Var) *Var { return L2NormPerExample(in[0]) },
+		"linf": func(in []*Var) *Var { return LinfNormPerExample(in[0]) },
+	}
+	run := func(op func([]*Var) *Var) [][]float32 {
+		tp := NewTape()
+		in := []*Var{tp.Input(x), tp.Input(pos), tp.Input(w), tp.Input(probs)}
+		y := op(in)
+		tp.BackwardWith(y, randT(204, -1, 1, y.Shape()...), in...)
+		res := [][]float32{y.Value.Clone().Data()}
+		for _, v := range in {
+			if v.Grad != nil {
+				res = append(res, v.Grad.Clone().Data())
+			}
+		}
+		return res
+	}
+	old := kernels.SetThreads(1)
+	defer kernels.SetThreads(old)
+	for name, op := range ops {
+		kernels.SetThreads(1)
+		want := run(op)
+		for _, th := range []int{2, 3} {
+			kernels.SetThreads(th)
+			got := run(op)
+			for k := range want {
+				for i := range want[k] {
+					if math.Float32bits(got[k][i]) != math.Float32bits(want[k][i]) {
+						t.Fatalf("%s with %d workers: result %d differs at %d: %g vs %g", name, th, k, i, got[k][i], want[k][i])
+					}
+				}
+			}
+		}
+	}
+}
