@@ -9,8 +9,9 @@ import (
 
 // CrossEntropy is the mean over the batch of the cross-entropy between the
 // softmax of logits [N,K] and targets that put 1-s on each example's label
-// and s/K on every class (PyTorch's cross_entropy with
-// label_smoothing = s; s = 0 is the plain -log softmax(logits)[label]):
+// and s/K on every class: label smoothing (Szegedy et al. 2016, sec. 7) as
+// PyTorch's cross_entropy computes it with label_smoothing = s; s = 0 is
+// the plain -log softmax(logits)[label]:
 //
 //	loss = (1/N) sum_n [ lse_n - (1-s) x[n,label_n] - (s/K) sum_k x[n,k] ]
 //
