@@ -83,6 +83,13 @@ func BatchNorm2d(x, gamma, beta *Var, runMean, runVar *tensor.Tensor, o BatchNor
 	}
 	batchStats := o.Training || rm == nil
 
+	// ones is a plane of 1s: adding a per-channel constant to a plane is
+	// then an Axpy like the other terms (the vector kernels have no "add a
+	// scalar"). The backward uses it too, so it lives on the tape.
+	ones := tp.Scratch(hw)
+	for j := range ones {
+		ones[j] = 1
+	}
 	stats := tp.Scratch(2 * c)
 	mean, rstd := stats[:c], stats[c:]
 	xd := x.Data()
@@ -91,20 +98,18 @@ func BatchNorm2d(x, gamma, beta *Var, runMean, runVar *tensor.Tensor, o BatchNor
 	kernels.ParallelFor(c, func(_, lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			if batchStats {
-				// Sums of x - shift, with shift a value of the channel, so
-				// that E[d^2] - E[d]^2 does not cancel catastrophically
-				// when the mean is large against the spread.
-				shift := xd[ch*hw]
+				// Float64 sums of exact float64 squares: E[x^2] - E[x]^2
+				// keeps float32 accuracy unless |mean| exceeds the spread
+				// by some thousand times.
 				var s, q float64
 				for i := 0; i < n; i++ {
-					off := (i*c + ch) * hw
-					ps, pq := sumShifted(xd[off:off+hw], shift)
-					s += ps
-					q += pq
+					xp := xd[(i*c+ch)*hw:][:hw]
+					s += kernels.Sum(xp)
+					q += kernels.SumSq(xp)
 				}
 				md := s / float64(m)
 				v := max(q/float64(m)-md*md, 0)
-				mean[ch] = float32(float64(shift) + md)
+				mean[ch] = float32(md)
 				rstd[ch] = float32(1 / math.Sqrt(v+float64(eps)))
 				if o.Training && rm != nil {
 					rm[ch] = (1-mom)*rm[ch] + mom*mean[ch]
@@ -125,11 +130,10 @@ func BatchNorm2d(x, gamma, beta *Var, runMean, runVar *tensor.Tensor, o BatchNor
 			}
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * hw
-				xp, yp := xd[off:off+hw], yd[off:off+hw]
-				yp = yp[:len(xp)] // lets the compiler drop the bounds checks
-				for j, v := range xp {
-					yp[j] = v*scale + shift
-				}
+				yp := yd[off : off+hw]
+				clear(yp)
+				kernels.Axpy(scale, xd[off:off+hw], yp)
+				kernels.Axpy(shift, ones, yp)
 			}
 		}
 	})
@@ -153,12 +157,13 @@ func BatchNorm2d(x, gamma, beta *Var, runMean, runVar *tensor.Tensor, o BatchNor
 				// statistics, by the input's.
 				var sdy, sdx float64
 				if dg != nil || db != nil || (dx != nil && batchStats) {
+					var sdyx float64
 					for i := 0; i < n; i++ {
 						off := (i*c + ch) * hw
-						s, d := sumGradDot(dy[off:off+hw], xd[off:off+hw], mu)
-						sdy += s
-						sdx += d
+						sdy += kernels.Sum(dy[off : off+hw])
+						sdyx += kernels.Dot(dy[off:off+hw], xd[off:off+hw])
 					}
+					sdx = sdyx - float64(mu)*sdy
 				}
 				if dg != nil {
 					dg[ch] += float32(sdx * float64(rs))
@@ -170,63 +175,28 @@ func BatchNorm2d(x, gamma, beta *Var, runMean, runVar *tensor.Tensor, o BatchNor
 					continue
 				}
 				// Pass 2: dx = g*rstd*(dy - mean(dy) - xhat*mean(dy*xhat))
-				// in batch mode, g*rstd*dy with fixed statistics.
+				// in batch mode, that is k1*dy - k2*x + k0; g*rstd*dy with
+				// fixed statistics.
 				k1 := rs
 				if gd != nil {
 					k1 *= gd[ch]
 				}
-				var k2, k3 float32
+				var k2, k0 float32
 				if batchStats {
-					k2 = float32(float64(k1) * float64(rs) * float64(rs) * sdx / float64(m))
-					k3 = float32(float64(k1) * sdy / float64(m))
+					k2d := float64(k1) * float64(rs) * float64(rs) * sdx / float64(m)
+					k2 = float32(k2d)
+					k0 = float32(k2d*float64(mu) - float64(k1)*sdy/float64(m))
 				}
 				for i := 0; i < n; i++ {
 					off := (i*c + ch) * hw
-					dyp, xp, dxp := dy[off:off+hw], xd[off:off+hw], dx[off:off+hw]
-					xp, dxp = xp[:len(dyp)], dxp[:len(dyp)] // no bounds checks below
-					for j, g := range dyp {
-						dxp[j] += k1*g - k2*(xp[j]-mu) - k3
+					dxp := dx[off : off+hw]
+					kernels.Axpy(k1, dy[off:off+hw], dxp)
+					if batchStats {
+						kernels.Axpy(-k2, xd[off:off+hw], dxp)
+						kernels.Axpy(k0, ones, dxp)
 					}
 				}
 			}
 		})
 	}, parents...)
-}
-
-// sumShifted returns sum(x-k) and sum((x-k)^2) accumulated in float64, in
-// interleaved lanes (a fixed order) so that the additions overlap.
-func sumShifted(xs []float32, k float32) (s, q float64) {
-	var s0, s1, q0, q1 float64
-	for ; len(xs) >= 2; xs = xs[2:] {
-		d0, d1 := float64(xs[0]-k), float64(xs[1]-k)
-		s0 += d0
-		s1 += d1
-		q0 += d0 * d0
-		q1 += d1 * d1
-	}
-	if len(xs) == 1 {
-		d := float64(xs[0] - k)
-		s0 += d
-		q0 += d * d
-	}
-	return s0 + s1, q0 + q1
-}
-
-// sumGradDot returns sum(dy) and sum(dy*(x-mu)) accumulated in float64, in
-// interleaved lanes like sumShifted. x is at least as long as dy.
-func sumGradDot(dy, x []float32, mu float32) (s, d float64) {
-	var s0, s1, d0, d1 float64
-	for ; len(dy) >= 2 && len(x) >= 2; dy, x = dy[2:], x[2:] {
-		g0, g1 := float64(dy[0]), float64(dy[1])
-		s0 += g0
-		s1 += g1
-		d0 += g0 * float64(x[0]-mu)
-		d1 += g1 * float64(x[1]-mu)
-	}
-	if len(dy) == 1 {
-		g := float64(dy[0])
-		s0 += g
-		d0 += g * float64(x[0]-mu)
-	}
-	return s0 + s1, d0 + d1
 }

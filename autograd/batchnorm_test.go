@@ -226,3 +226,30 @@ func BenchmarkBatchNorm2d(b *testing.B) {
 		}
 	}
 }
+
+// TestGradConvBatchNormChain checks batch norm inside a network-like chain
+// (conv, batch norm, conv), where the convolutions reuse pooled scratch
+// buffers between batch norm's forward and backward: nothing batch norm's
+// backward reads may live in them.
+func TestGradConvBatchNormChain(t *testing.T) {
+	const n, c, h, w = 2, 3, 5, 4
+	o := ConvOptions{Padding: [2]int{1, 1}}
+	gc := gradCase{
+		name: "conv-bn-conv",
+		inputs: []*tensor.Tensor{
+			randT(1, -1, 1, n, c, h, w), randT(2, -1, 1, c, c, 3, 3),
+			randT(3, 0.5, 1.5, c), randT(4, -1, 1, c), randT(5, -1, 1, 2, c, 3, 3),
+		},
+		build: func(in []*Var) *Var {
+			y := Conv2d(in[0], in[1], nil, o)
+			y = BatchNorm2d(y, in[2], in[3], tensor.New(c), tensor.Full(1, c), BatchNormOptions{Training: true})
+			return Conv2d(y, in[4], nil, o)
+		},
+		ref: func(in [][]float64) []float64 {
+			y := refConv2d(in[0], in[1], nil, n, c, h, w, c, 3, 3, o)
+			y = refBatchNorm(y, in[2], in[3], nil, nil, n, c, h*w, 1e-5)
+			return refConv2d(y, in[4], nil, n, c, h, w, 2, 3, 3, o)
+		},
+	}
+	checkGrad(t, gc)
+}

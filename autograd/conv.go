@@ -244,7 +244,7 @@ func (pl *convPlan) backward(x, w, dy, dx, dw []float32) {
 			continue
 		}
 		if pl.depthwise {
-			addInto(dw, part)
+			kernels.Add(dw, dw, part)
 		} else {
 			// part holds dw_g^T [CinG*KH*KW, CoutG] for each group g.
 			for g := 0; g < pl.groups; g++ {
@@ -267,7 +267,7 @@ func (pl *convPlan) backwardBias(dy, db []float32) {
 			var s float64
 			for i := 0; i < pl.n; i++ {
 				off := (i*pl.cout + c) * pl.p
-				s += sum64(dy[off : off+pl.p])
+				s += kernels.Sum(dy[off : off+pl.p])
 			}
 			db[c] += float32(s)
 		}
@@ -382,23 +382,6 @@ func fillRows(m, v []float32, cols int) {
 			row[j] = x
 		}
 	}
-}
-
-// sum64 returns the sum of s accumulated in float64, in four interleaved
-// lanes so that the additions do not wait on each other; the order is fixed,
-// hence so is the result.
-func sum64(s []float32) float64 {
-	var a0, a1, a2, a3 float64
-	for ; len(s) >= 4; s = s[4:] {
-		a0 += float64(s[0])
-		a1 += float64(s[1])
-		a2 += float64(s[2])
-		a3 += float64(s[3])
-	}
-	for _, v := range s {
-		a0 += float64(v)
-	}
-	return (a0 + a1) + (a2 + a3)
 }
 
 // scratchPool lends float32 buffers to the workers of parallel kernels (the

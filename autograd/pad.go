@@ -115,7 +115,7 @@ func (pd *padPlan) backward(dy, dx []float32) {
 		}
 		gr := dy[oy*pd.ow : (oy+1)*pd.ow]
 		xr := dx[iy*pd.w : (iy+1)*pd.w]
-		addInto(xr, gr[pd.left:pd.left+pd.w])
+		kernels.Add(xr, xr, gr[pd.left:pd.left+pd.w])
 		if !pd.reflect {
 			continue
 		}

@@ -200,7 +200,7 @@ func GlobalAvgPool2d(x *Var) *Var {
 	out := tp.ScratchTensor(xs[0], xs[1])
 	xd, yd := x.Data(), out.Data()
 	for pl := range yd {
-		yd[pl] = float32(sum64(xd[pl*hw:(pl+1)*hw]) / float64(hw))
+		yd[pl] = float32(kernels.Sum(xd[pl*hw:(pl+1)*hw]) / float64(hw))
 	}
 	return tp.Record(out, func(o *Var) {
 		if !x.NeedsGrad() {

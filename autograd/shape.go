@@ -3,6 +3,7 @@ package autograd
 import (
 	"fmt"
 
+	"robustlab/internal/kernels"
 	"robustlab/tensor"
 )
 
@@ -14,7 +15,8 @@ func Reshape(x *Var, shape ...int) *Var {
 	out := x.Value.Reshape(shape...)
 	return tp.Record(out, func(o *Var) {
 		if x.NeedsGrad() {
-			addInto(tp.GradOf(x).Data(), o.Grad.Data())
+			dx := tp.GradOf(x).Data()
+			kernels.Add(dx, dx, o.Grad.Data())
 		}
 	}, x)
 }
@@ -80,18 +82,11 @@ func Concat(axis int, xs ...*Var) *Var {
 			if x.NeedsGrad() {
 				dx := tp.GradOf(x).Data()
 				for o := 0; o < outer; o++ {
-					addInto(dx[o*n:(o+1)*n], g[o*row+off:o*row+off+n])
+					d := dx[o*n : (o+1)*n]
+					kernels.Add(d, d, g[o*row+off:o*row+off+n])
 				}
 			}
 			off += n
 		}
 	}, xs...)
-}
-
-// addInto adds src into dst element-wise (equal lengths).
-func addInto(dst, src []float32) {
-	src = src[:len(dst)]
-	for i, v := range src {
-		dst[i] += v
-	}
 }
