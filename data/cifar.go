@@ -220,8 +220,9 @@ func (c *CIFAR) Get(i int, ex *Example) error {
 func cifarSource(classes int) SourceDoc {
 	name := fmt.Sprintf("cifar%d", classes)
 	d := SourceDoc{
-		Name: name,
-		Arg:  "split: train or test (default train)",
+		Name:    name,
+		ArgName: "SPLIT",
+		Arg:     "train or test (default train)",
 		Keys: []KeyDoc{{Key: "root", Default: "$ROBUSTLAB_DATA/" + name + " (else ~/.cache/robustlab/" + name + ")",
 			Help: "folder with the binary version's files, or its parent; `robustlab data fetch " + name + "` downloads them there"}, nKey},
 	}

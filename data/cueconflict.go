@@ -76,9 +76,10 @@ func classOf(part string, index map[string]int) (int, bool) {
 }
 
 var cueConflictSource = SourceDoc{
-	Name: "cue-conflict",
-	Arg:  "the stimulus folder: one sub-folder per shape class with files {shape}{i}-{texture}{j}.png (the texture-vs-shape layout)",
-	Help: "Cue-conflict stimuli (Geirhos et al. 2019): images with the shape of one class and the texture of another. Label = shape; factors shape and texture, both from the file name.",
+	Name:    "cue-conflict",
+	ArgName: "DIR",
+	Arg:     "the stimulus folder, with one sub-folder per shape class with files {shape}{i}-{texture}{j}.png (the texture-vs-shape layout)",
+	Help:    "Cue-conflict stimuli (Geirhos et al. 2019): images with the shape of one class and the texture of another. Label = shape; factors shape and texture, both from the file name.",
 	Keys: []KeyDoc{
 		{Key: "size", Help: "make every image size x size pixels (the original stimuli are 224x224)"},
 		{Key: "fit", Default: "crop", Help: "crop or stretch, as for folder"},

@@ -348,9 +348,10 @@ func toCHW(img image.Image) Image {
 }
 
 var folderSource = SourceDoc{
-	Name: "folder",
-	Arg:  "the root folder: one sub-folder of images per class (like torchvision's ImageFolder; class names sorted)",
-	Help: "Any labelled image folder: JPEG, PNG, BMP, WebP, GIF or TIFF files, converted to RGB. Without size= every image must have the same size.",
+	Name:    "folder",
+	ArgName: "DIR",
+	Arg:     "the root folder, with one sub-folder of images per class (like torchvision's ImageFolder; class names sorted)",
+	Help:    "Any labelled image folder: JPEG, PNG, BMP, WebP, GIF or TIFF files, converted to RGB. Without size= every image must have the same size.",
 	Keys: []KeyDoc{
 		{Key: "size", Help: "make every image size x size pixels"},
 		{Key: "fit", Default: "crop", Help: "crop: scale the shorter side to size and cut the centre; stretch: scale both sides to size"},

@@ -249,9 +249,10 @@ func mnistDefaultRoot() (string, error) {
 
 func mnistSource(name string) SourceDoc {
 	d := SourceDoc{
-		Name: name,
-		Arg:  "split: train or test (default train)",
-		Keys: []KeyDoc{{Key: "root", Help: "folder with {train,t10k}-{images-idx3,labels-idx1}-ubyte, gzipped (.gz) or not"}, nKey},
+		Name:    name,
+		ArgName: "SPLIT",
+		Arg:     "train or test (default train)",
+		Keys:    []KeyDoc{{Key: "root", Help: "folder with {train,t10k}-{images-idx3,labels-idx1}-ubyte, gzipped (.gz) or not"}, nKey},
 	}
 	classes := MNISTClasses
 	if name == "mnist" {

@@ -363,9 +363,10 @@ func (sc *shapesScene) render(n int, img, mask []float32) {
 }
 
 var shapesSource = SourceDoc{
-	Name: "shapes",
-	Arg:  "split: " + strings.Join(ShapesSplits, ", ") + " (default train)",
-	Help: `The procedural shapes set: one of 10 shapes (` + strings.Join(ShapeNames, ", ") + `) filled with one of 10 textures (` + strings.Join(TextureNames, ", ") + `) in a random colour pair, on a background that carries no label information, with the object mask. Generated from (seed, split, index): no files, identical every run. Shape i's home texture is texture i. train/test: the home texture with probability p, else a random one; random-texture: texture independent of shape; cue-conflict: shape i with the home texture of class j != i, all 90 ordered pairs in turn (label = shape); silhouette: the shape in a flat colour; texture-only: the frame filled with a home texture, labelled by its class, mask all ones. Factors: shape, texture, colour (-1 where absent).`,
+	Name:    "shapes",
+	ArgName: "SPLIT",
+	Arg:     strings.Join(ShapesSplits, ", ") + " (default train)",
+	Help:    `The procedural shapes set: one of 10 shapes (` + strings.Join(ShapeNames, ", ") + `) filled with one of 10 textures (` + strings.Join(TextureNames, ", ") + `) in a random colour pair, on a background that carries no label information, with the object mask. Generated from (seed, split, index): no files, identical every run. Shape i's home texture is texture i. train/test: the home texture with probability p, else a random one; random-texture: texture independent of shape; cue-conflict: shape i with the home texture of class j != i, all 90 ordered pairs in turn (label = shape); silhouette: the shape in a flat colour; texture-only: the frame filled with a home texture, labelled by its class, mask all ones. Factors: shape, texture, colour (-1 where absent).`,
 	Keys: []KeyDoc{
 		{Key: "size", Default: "32", Help: "image height and width in pixels, 16-1024 (64 and 224 are the other usual sizes)"},
 		{Key: "p", Default: "1", Help: "train/test only: probability that an image has its class's home texture"},

@@ -29,7 +29,9 @@ type KeyDoc struct {
 type SourceDoc struct {
 	// Name is the SOURCE part of the spec ("shapes", "mnist", ...).
 	Name string
-	// Arg says what goes after the colon (splits or a directory).
+	// ArgName names what goes after the colon ("SPLIT" or "DIR").
+	ArgName string
+	// Arg says what ArgName may be.
 	Arg string
 	// Help is a one-paragraph description.
 	Help string
@@ -40,7 +42,7 @@ type SourceDoc struct {
 	open     func(s *spec) (Dataset, error)
 }
 
-var nKey = KeyDoc{Key: "n", Help: "number of examples: the first n of the set (shapes: generate n)"}
+var nKey = KeyDoc{Key: "n", Help: "use only the first n examples"}
 
 // Sources lists every source Open accepts, in the order of the help text.
 func Sources() []SourceDoc {
