@@ -183,6 +183,10 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 	if err := f.Sync(); err != nil {
 		return fail(err)
 	}
+	// CreateTemp makes the file private; a written result is for reading.
+	if err := f.Chmod(0o644); err != nil {
+		return fail(err)
+	}
 	if err := f.Close(); err != nil {
 		os.Remove(tmp)
 		return fmt.Errorf("write %s: %w", path, err)

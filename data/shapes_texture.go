@@ -34,13 +34,11 @@ var textureKinds = [10]textureKind{
 // texture is one image's texture: its kind and random parameters.
 type texture struct {
 	kind       int
-	period     float32 // pixels
 	cos, sin   float32 // orientation
 	pu, pv     float32 // phase, in periods
 	cx, cy     float32 // centre of the rings texture, pixels
 	noiseSeed  uint64
-	invPeriod  float32
-	edgeWidth  float32 // one pixel in period units
+	invPeriod  float32 // 1 / period in pixels: also one pixel in period units
 	noiseScale float32 // 1 / cell size in pixels
 }
 
@@ -50,14 +48,13 @@ func newTexture(kind, size int, r *splitmix) texture {
 	p := k.period * scale * (0.9 + 0.2*r.float32())
 	a := k.angle + (r.float64()*2-1)*15*math.Pi/180
 	t := texture{
-		kind: kind, period: p,
-		cos: float32(math.Cos(a)), sin: float32(math.Sin(a)),
+		kind: kind,
+		cos:  float32(math.Cos(a)), sin: float32(math.Sin(a)),
 		pu: r.float32(), pv: r.float32(),
 		cx: r.float32() * float32(size), cy: r.float32() * float32(size),
 		noiseSeed: r.next(),
 	}
 	t.invPeriod = 1 / p
-	t.edgeWidth = 1 / p
 	t.noiseScale = 1 / (k.period * scale)
 	return t
 }
@@ -82,7 +79,8 @@ func band(f, duty, aa float32) float32 {
 func (t *texture) at(x, y float32) float32 {
 	u := (t.cos*x+t.sin*y)*t.invPeriod + t.pu
 	v := (-t.sin*x+t.cos*y)*t.invPeriod + t.pv
-	aa := t.edgeWidth
+	// Edges ramp over one pixel.
+	aa := t.invPeriod
 	switch t.kind {
 	case 0: // stripes
 		return band(frac(u), 0.5, aa)
