@@ -66,6 +66,17 @@ func Conv2d(x, w, b *Var, o ConvOptions) *Var {
 //	dx_ig += col2im(w_g^T dy_ig)               backward, data
 //	dw_g  += dy_ig col_ig^T                    backward, weight
 //
+// For stride 1 with padding at most the dilated kernel's reach (the usual
+// "same" convolutions) the data gradient is itself a convolution, of dy
+// with the kernel flipped and its channels swapped (w'), padded by
+// dilation*(K-1) - padding:
+//
+//	dx_ig += w'_g im2col'(dy_ig)               w'_g [CinG, CoutG*KH*KW]
+//
+// which accumulates straight into dx: it replaces col2im's scattered
+// read-add-write of a column matrix by im2col's plain copies, and its GEMM
+// has the long reduction (CoutG*KH*KW) the micro-kernel prefers.
+//
 // The weight gradient is computed transposed, dw_g^T += col_ig dy_ig^T, so
 // that the GEMM packs the small dy_ig transposed rather than the large
 // column matrix (a strided transpose is the expensive way to pack); the
@@ -92,6 +103,10 @@ type convPlan struct {
 	// GEMM would have a reduction of only KH*KW and no reuse to win: a
 	// direct loop is faster. Its work is split over (image, group) pairs.
 	depthwise bool
+	// flipped: the data gradient is the convolution of dy by w' over
+	// dgeom (one group of dy: dgeom.C == coutG, output H x W).
+	flipped bool
+	dgeom   kernels.ConvGeom
 	// gemm is kernels.SgemmSerial when the images keep every worker busy,
 	// else the parallel kernels.Sgemm.
 	gemm func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
@@ -140,6 +155,13 @@ func newConvPlan(xs, ws []int, o ConvOptions) convPlan {
 	}
 	pl.direct = kh == 1 && kw == 1 && sh == 1 && sw == 1 && ph == 0 && pw == 0
 	pl.depthwise = pl.cinG == 1 && groups > 1
+	if !pl.direct && !pl.depthwise && sh == 1 && sw == 1 && ph <= dh*(kh-1) && pw <= dw*(kw-1) {
+		pl.flipped = true
+		pl.dgeom = kernels.ConvGeom{
+			C: pl.coutG, H: g.OutH(), W: g.OutW(), KH: kh, KW: kw,
+			StrideH: 1, StrideW: 1, PadH: dh*(kh-1) - ph, PadW: dw*(kw-1) - pw, DilH: dh, DilW: dw,
+		}
+	}
 	pl.gemm = kernels.SgemmSerial
 	if n < kernels.Threads() {
 		pl.gemm = kernels.Sgemm
@@ -191,6 +213,12 @@ func (pl *convPlan) backward(x, w, dy, dx, dw []float32) {
 	if pl.depthwise {
 		units = pl.n * pl.groups
 	}
+	var wf []float32
+	if dx != nil && pl.flipped {
+		wf = scratch.get(len(w))
+		defer scratch.put(wf)
+		pl.flipKernel(w, wf)
+	}
 	parts := make([][]float32, kernels.Threads())
 	kernels.ParallelFor(units, func(chunk, lo, hi int) {
 		var part []float32
@@ -208,7 +236,10 @@ func (pl *convPlan) backward(x, w, dy, dx, dw []float32) {
 			col = scratch.get(pl.ckk * pl.p)
 			defer scratch.put(col)
 		}
-		if dx != nil && !pl.direct {
+		if dx != nil && pl.flipped {
+			dcol = scratch.get(pl.dgeom.ColRows() * pl.plane)
+			defer scratch.put(dcol)
+		} else if dx != nil && !pl.direct {
 			dcol = scratch.get(pl.ckk * pl.p)
 			defer scratch.put(dcol)
 		}
@@ -218,9 +249,14 @@ func (pl *convPlan) backward(x, w, dy, dx, dw []float32) {
 				wg := w[pl.wOff(g):]
 				if dx != nil {
 					dxg := dx[pl.xOff(i, g):]
-					if pl.direct {
+					switch {
+					case pl.direct:
 						pl.gemm(true, false, pl.ckk, pl.p, pl.coutG, 1, wg, pl.ckk, dyg, pl.p, 1, dxg, pl.p)
-					} else {
+					case pl.flipped:
+						kernels.Im2col(pl.dgeom, dyg, dcol)
+						k := pl.dgeom.ColRows()
+						pl.gemm(false, false, pl.cinG, pl.plane, k, 1, wf[g*pl.cinG*k:], k, dcol, pl.plane, 1, dxg, pl.plane)
+					default:
 						pl.gemm(true, false, pl.ckk, pl.p, pl.coutG, 1, wg, pl.ckk, dyg, pl.p, 0, dcol, pl.p)
 						kernels.Col2im(pl.geom, dcol, dxg)
 					}
@@ -257,6 +293,24 @@ func (pl *convPlan) backward(x, w, dy, dx, dw []float32) {
 			}
 		}
 		scratch.put(part)
+	}
+}
+
+// flipKernel writes w' for the flipped data gradient: for each group g,
+// w'_g[ci][co][kh][kw] = w[g*CoutG+co][ci][KH-1-kh][KW-1-kw], a
+// [CinG, CoutG*KH*KW] matrix.
+func (pl *convPlan) flipKernel(w, wf []float32) {
+	khw := pl.geom.KH * pl.geom.KW
+	for g := 0; g < pl.groups; g++ {
+		for co := 0; co < pl.coutG; co++ {
+			for ci := 0; ci < pl.cinG; ci++ {
+				src := w[((g*pl.coutG+co)*pl.cinG+ci)*khw:][:khw]
+				dst := wf[((g*pl.cinG+ci)*pl.coutG+co)*khw:][:khw]
+				for j, v := range src {
+					dst[khw-1-j] = v
+				}
+			}
+		}
 	}
 }
 
