@@ -1,9 +1,15 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
+	"crypto/md5"
+	"encoding/hex"
 	"encoding/json"
 	"image/png"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -96,5 +102,37 @@ func TestBenchDataReportsImagesPerSecond(t *testing.T) {
 	}
 	if r.Images < 64 || r.ImagesPerS <= 0 {
 		t.Fatalf("bench: %s", out)
+	}
+}
+
+func TestDataFetchFlags(t *testing.T) {
+	// A tiny archive in the official layout: one CIFAR-10 test record.
+	rec := make([]byte, 1+3072)
+	rec[0] = 4
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	tw.WriteHeader(&tar.Header{Name: "cifar-10-batches-bin/test_batch.bin", Mode: 0o644, Size: int64(len(rec)), Typeflag: tar.TypeReg})
+	tw.Write(rec)
+	tw.Close()
+	zw.Close()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(buf.Bytes()) }))
+	defer srv.Close()
+	sum := md5.Sum(buf.Bytes())
+	dir := t.TempDir()
+	defer func() { dataFlags.dir, dataFlags.url, dataFlags.md5 = "", "", "" }()
+	if _, err := runCLI(t, "data", "fetch", "cifar10", "--dir", dir, "--url", srv.URL); err == nil || !strings.Contains(err.Error(), "MD5") {
+		t.Fatalf("fixture archive accepted without its MD5: %v", err)
+	}
+	out, err := runCLI(t, "data", "fetch", "cifar10", "--dir", dir, "--url", srv.URL, "--md5", hex.EncodeToString(sum[:]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(out) != filepath.Join(dir, "cifar-10-batches-bin") {
+		t.Fatalf("fetch printed %q", out)
+	}
+	info, err := runCLI(t, "data", "info", "cifar10:test?root="+dir)
+	if err != nil || !strings.Contains(info, `"len":1`) || !strings.Contains(info, `"first_labels":[4]`) {
+		t.Fatalf("info after fetch: %s %v", info, err)
 	}
 }
