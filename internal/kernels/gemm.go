@@ -392,8 +392,10 @@ func (j *gemmJob) packA(dst []float32, i0, rows, p0, kc int) {
 		r := min(mr, rows-q)
 		if j.transA {
 			packRowsCopy(d, j.a, j.lda, p0, kc, i0+q, r, mr)
-		} else if r == 8 && mr == 8 {
-			packTranspose8(d, j.a, j.lda, i0+q, p0, kc)
+		} else if r == mr && mr%8 == 0 {
+			for x := 0; x < mr; x += 8 {
+				transpose8(d[x:], mr, j.a[(i0+q+x)*j.lda+p0:], j.lda, kc)
+			}
 		} else {
 			packTranspose(d, j.a, j.lda, i0+q, r, p0, kc, mr)
 		}
@@ -405,13 +407,28 @@ func (j *gemmJob) packA(dst []float32, i0, rows, p0, kc int) {
 // op(B)[p0+p, j0+q*nr+x], zero-padded to a whole panel.
 func (j *gemmJob) packB(dst []float32, p0, kc, j0, cols int) {
 	nr := j.kern.nr
+	if !j.transB {
+		full := cols / nr * nr
+		if nr == 32 {
+			packRows32(dst, j.b[p0*j.ldb+j0:], j.ldb, kc, full/nr)
+		} else {
+			for q := 0; q < full; q += nr {
+				packRowsCopy(dst[q*kc:(q+nr)*kc], j.b, j.ldb, p0, kc, j0+q, nr, nr)
+			}
+		}
+		if full < cols {
+			packRowsCopy(dst[full*kc:(full+nr)*kc], j.b, j.ldb, p0, kc, j0+full, cols-full, nr)
+		}
+		return
+	}
 	for q := 0; q < cols; q += nr {
 		d := dst[q*kc : (q+nr)*kc]
-		r := min(nr, cols-q)
-		if j.transB {
+		if r := min(nr, cols-q); r < nr || nr%8 != 0 {
 			packTranspose(d, j.b, j.ldb, j0+q, r, p0, kc, nr)
-		} else {
-			packRowsCopy(d, j.b, j.ldb, p0, kc, j0+q, r, nr)
+			continue
+		}
+		for x := 0; x < nr; x += 8 {
+			transpose8(d[x:], nr, j.b[(j0+q+x)*j.ldb+p0:], j.ldb, kc)
 		}
 	}
 }
@@ -425,6 +442,17 @@ func packRowsCopy(d, src []float32, ld, p0, kc, x0, r, w int) {
 		s := (p0+p)*ld + x0
 		copy(row, src[s:s+r])
 		clear(row[r:])
+	}
+}
+
+// packRows32Go is packRows32 in Go: row by row, so the source is read
+// sequentially.
+func packRows32Go(dst, src []float32, ld, kc, panels int) {
+	for p := 0; p < kc; p++ {
+		row := src[p*ld : p*ld+panels*32]
+		for q := 0; q < panels; q++ {
+			copy(dst[(q*kc+p)*32:(q*kc+p)*32+32], row[q*32:q*32+32])
+		}
 	}
 }
 
@@ -443,21 +471,23 @@ func packTranspose(d, src []float32, ld, x0, r, p0, kc, w int) {
 	}
 }
 
-// packTranspose8 is packTranspose for a full panel of width 8, reading the
-// eight source rows together so each destination row is written once.
-func packTranspose8(d, src []float32, ld, x0, p0, kc int) {
-	s := x0*ld + p0
-	r0 := src[s : s+kc]
-	r1 := src[s+ld : s+ld+kc]
-	r2 := src[s+2*ld : s+2*ld+kc]
-	r3 := src[s+3*ld : s+3*ld+kc]
-	r4 := src[s+4*ld : s+4*ld+kc]
-	r5 := src[s+5*ld : s+5*ld+kc]
-	r6 := src[s+6*ld : s+6*ld+kc]
-	r7 := src[s+7*ld : s+7*ld+kc]
-	d = d[:8*kc]
+// transpose8Go writes dst[p*dstStride+i] = src[i*srcStride+p] for the 8
+// rows i < 8 and the columns p < n of src, reading the eight rows together
+// so that each group of 8 destination floats is written once.
+func transpose8Go(dst []float32, dstStride int, src []float32, srcStride, n int) {
+	if n == 0 {
+		return
+	}
+	r0 := src[:n]
+	r1 := src[srcStride : srcStride+n]
+	r2 := src[2*srcStride : 2*srcStride+n]
+	r3 := src[3*srcStride : 3*srcStride+n]
+	r4 := src[4*srcStride : 4*srcStride+n]
+	r5 := src[5*srcStride : 5*srcStride+n]
+	r6 := src[6*srcStride : 6*srcStride+n]
+	r7 := src[7*srcStride : 7*srcStride+n]
 	for p := range r0 {
-		o := d[p*8 : p*8+8]
+		o := dst[p*dstStride : p*dstStride+8]
 		o[0], o[1], o[2], o[3] = r0[p], r1[p], r2[p], r3[p]
 		o[4], o[5], o[6], o[7] = r4[p], r5[p], r6[p], r7[p]
 	}

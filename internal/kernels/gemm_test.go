@@ -383,3 +383,28 @@ func FuzzSgemm(f *testing.F) {
 		g.check(t, "Sgemm", func(c []float32) { g.run(c, Sgemm) })
 	})
 }
+
+// TestPackingRoutines checks the packing loops (assembly on amd64) against
+// their Go bodies on odd strides and lengths.
+func TestPackingRoutines(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, n := range []int{1, 7, 8, 9, 16, 31, 40} {
+		for _, dstStride := range []int{8, 32} {
+			srcStride := n + rng.IntN(5)
+			src := randSlice(rng, 7*srcStride+n)
+			got := randSlice(rng, (n-1)*dstStride+8)
+			want := append([]float32(nil), got...)
+			transpose8(got, dstStride, src, srcStride, n)
+			transpose8Go(want, dstStride, src, srcStride, n)
+			sameBits(t, fmt.Sprintf("transpose8 n=%d dstStride=%d", n, dstStride), len(want), got, want)
+		}
+		for _, panels := range []int{1, 3} {
+			ld := panels*32 + rng.IntN(5)
+			src := randSlice(rng, (n-1)*ld+panels*32)
+			got, want := make([]float32, panels*n*32), make([]float32, panels*n*32)
+			packRows32(got, src, ld, n, panels)
+			packRows32Go(want, src, ld, n, panels)
+			sameBits(t, fmt.Sprintf("packRows32 kc=%d panels=%d", n, panels), len(want), got, want)
+		}
+	}
+}

@@ -200,3 +200,41 @@ func dotAVX2(lanes *[sumLanes]float64, x, y *float32, n int)
 
 //go:noescape
 func maxAbsAVX2(x *float32, n int) (max float32, nan bool)
+
+// transpose8 writes dst[p*dstStride+i] = src[i*srcStride+p] for the 8 rows
+// i < 8 and the columns p < n of src.
+func transpose8(dst []float32, dstStride int, src []float32, srcStride, n int) {
+	done := 0
+	if vecAVX2 {
+		if done = n &^ 7; done > 0 {
+			_ = dst[(done-1)*dstStride+7]
+			_ = src[7*srcStride+done-1]
+			transpose8AVX2(&dst[0], dstStride, &src[0], srcStride, done)
+		}
+	}
+	if done < n {
+		transpose8Go(dst[done*dstStride:], dstStride, src[done:], srcStride, n-done)
+	}
+}
+
+//go:noescape
+func transpose8AVX2(dst *float32, dstStride int, src *float32, srcStride int, n int)
+
+// packRows32 packs kc rows of 32*panels floats of src (leading dimension
+// ld) into panels of 32 columns: dst[q*kc*32 + p*32 + x] =
+// src[p*ld + q*32 + x].
+func packRows32(dst, src []float32, ld, kc, panels int) {
+	if !vecAVX2 {
+		packRows32Go(dst, src, ld, kc, panels)
+		return
+	}
+	if kc == 0 || panels == 0 {
+		return
+	}
+	_ = dst[panels*kc*32-1]
+	_ = src[(kc-1)*ld+panels*32-1]
+	packRows32AVX2(&dst[0], &src[0], ld, kc, panels)
+}
+
+//go:noescape
+func packRows32AVX2(dst, src *float32, srcStride, kc, panels int)

@@ -17,3 +17,9 @@ func reluBackward(dst, g, out []float32)               { reluBackwardGo(dst, g, 
 func sumInto(lanes *[sumLanes]float64, x []float32)    { sumIntoGo(lanes, x) }
 func dotInto(lanes *[sumLanes]float64, x, y []float32) { dotIntoGo(lanes, x, y) }
 func maxAbs(x []float32) float32                       { return maxAbsGo(x) }
+
+func transpose8(dst []float32, dstStride int, src []float32, srcStride, n int) {
+	transpose8Go(dst, dstStride, src, srcStride, n)
+}
+
+func packRows32(dst, src []float32, ld, kc, panels int) { packRows32Go(dst, src, ld, kc, panels) }
