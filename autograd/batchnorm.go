@@ -13,9 +13,13 @@ type BatchNormOptions struct {
 	// Training uses the batch's statistics and updates the running ones;
 	// otherwise the running statistics are used.
 	Training bool
-	// Momentum of the running statistics and the epsilon added to the
-	// variance. Zero values mean PyTorch's defaults, 0.1 and 1e-5.
-	Momentum, Eps float32
+	// Momentum of the running statistics, in [0, 1], used as given:
+	// PyTorch's default is 0.1, and 0 leaves the running statistics
+	// unchanged.
+	Momentum float32
+	// Eps is added to the variance; 0 means PyTorch's default 1e-5 (a zero
+	// epsilon would divide by zero on a constant channel).
+	Eps float32
 }
 
 // BatchNorm2d normalizes x [N,C,H,W] per channel (Ioffe & Szegedy 2015,
@@ -71,8 +75,8 @@ func BatchNorm2d(x, gamma, beta *Var, runMean, runVar *tensor.Tensor, o BatchNor
 		rm, rv = runMean.Data(), runVar.Data()
 	}
 	mom, eps := o.Momentum, o.Eps
-	if mom == 0 {
-		mom = 0.1
+	if !(mom >= 0 && mom <= 1) || !(eps >= 0) {
+		panic(fmt.Sprintf("autograd: BatchNorm2d: momentum %g must be in [0, 1] and eps %g non-negative", mom, eps))
 	}
 	if eps == 0 {
 		eps = 1e-5

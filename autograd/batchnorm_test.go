@@ -119,16 +119,13 @@ func TestGradBatchNorm2d(t *testing.T) {
 // PyTorch does (unbiased variance, momentum); evaluation leaves them alone.
 func TestBatchNorm2dRunningStats(t *testing.T) {
 	const n, c, h, w = 4, 3, 3, 5
-	for _, mom := range []float32{0, 0.3} {
+	for _, mom := range []float32{0, 0.1, 0.3} {
 		x := randT(1, -2, 3, n, c, h, w)
 		rm, rv := randT(2, -1, 1, c), randT(3, 0.5, 2, c)
 		rm0, rv0 := toF64(rm), toF64(rv)
 		tp := NewTape()
 		BatchNorm2d(tp.Input(x), nil, nil, rm, rv, BatchNormOptions{Training: true, Momentum: mom})
-		m := 0.1
-		if mom != 0 {
-			m = float64(mom)
-		}
+		m := float64(mom)
 		mean, variance := refChannelStats(toF64(x), n, c, h*w)
 		cnt := float64(n * h * w)
 		for ch := 0; ch < c; ch++ {
@@ -186,6 +183,9 @@ func TestBatchNorm2dBadInput(t *testing.T) {
 	mustPanic("gamma size", true, func() { BatchNorm2d(x, tp.Input(tensor.New(4)), nil, nil, nil, BatchNormOptions{}) })
 	mustPanic("running size", true, func() { BatchNorm2d(x, nil, nil, tensor.New(2), tensor.New(2), BatchNormOptions{}) })
 	mustPanic("2-D input", true, func() { BatchNorm2d(tp.Input(tensor.New(2, 3)), nil, nil, nil, nil, BatchNormOptions{}) })
+	mustPanic("momentum above 1", false, func() {
+		BatchNorm2d(x, nil, nil, tensor.New(3), tensor.New(3), BatchNormOptions{Training: true, Momentum: 1.5})
+	})
 	mustPanic("one value per channel", false, func() {
 		BatchNorm2d(tp.Input(tensor.New(1, 3, 1, 1)), nil, nil, tensor.New(3), tensor.New(3), BatchNormOptions{Training: true})
 	})
