@@ -145,6 +145,7 @@ func TestOptionErrors(t *testing.T) {
 		{"resnet50", Options{Shortcut: "A"}, "no shortcut option"},
 		{"wrn", Options{Depth: 20}, "depth 20 is not 6n+4"},
 		{"wrn", Options{Dropout: 1}, "dropout 1 outside"},
+		{"wrn", Options{Width: 100}, "widen factor 100 above 64"},
 		{"resnet8", Options{Mean: []float32{0.5}, Std: []float32{0.2}}, "1 means and 1 standard deviations for 3 input channels"},
 		{"resnet8", Options{Mean: []float32{0, 0, 0}, Std: []float32{1, 0, 1}}, "channel 1: mean 0 and std 0"},
 		{"resnet8", Options{InChannels: 100}, "input channels 100"},
@@ -191,5 +192,39 @@ func TestNormalizeBuffersFromOptions(t *testing.T) {
 	}
 	if first := nn.Modules(m)[1]; first.Name != "normalize" {
 		t.Fatalf("first submodule is %q", first.Name)
+	}
+}
+
+// TestWRNDropout: dropout sits in every block, draws from the model's
+// seeded generator, and is off in evaluation mode.
+func TestWRNDropout(t *testing.T) {
+	o := Options{Depth: 10, Width: 1, Dropout: 0.3, Seed: 1}
+	x := tensor.RandU(tensor.NewRNG(2), 0, 1, 2, 3, 16, 16)
+	run := func(m nn.Module) []float32 {
+		tp := autograd.NewTape()
+		return slices.Clone(nn.Call(m, tp.Input(x)).Data())
+	}
+	a, _ := New("wrn", o)
+	b, _ := New("wrn", o)
+	if d, err := nn.Lookup(a, "block2.layer.0.dropout"); err != nil || d.(*nn.Dropout).P != 0.3 {
+		t.Fatalf("block2.layer.0.dropout: %v %v", d, err)
+	}
+	trainA, trainB := run(a), run(b)
+	if !slices.Equal(trainA, trainB) {
+		t.Fatal("two models from the same seed drew different dropout masks")
+	}
+	if slices.Equal(run(a), trainA) {
+		t.Fatal("a second training forward drew the same masks")
+	}
+	nn.SetTraining(a, false)
+	if first := run(a); !slices.Equal(first, run(a)) {
+		t.Fatal("evaluation mode is not deterministic")
+	}
+	plain, _ := New("wrn", Options{Depth: 10, Width: 1, Seed: 1})
+	withDropout := nn.StateDict(b)
+	for name, w := range nn.StateDict(plain) {
+		if !slices.Equal(w.Data(), withDropout[name].Data()) && !strings.Contains(name, "running") && !strings.Contains(name, "num_batches") {
+			t.Fatalf("adding dropout changed the initial %s", name)
+		}
 	}
 }

@@ -28,6 +28,11 @@ func init() {
 			if o.Depth < 10 || (o.Depth-4)%6 != 0 {
 				return fmt.Errorf("depth %d is not 6n+4 with n >= 1 (10, 16, 22, 28, 34, ...)", o.Depth)
 			}
+			// The widen factor multiplies 64 channels: beyond 64 no
+			// published model goes, and a corrupt file could ask for any.
+			if o.Width > 64 {
+				return fmt.Errorf("widen factor %d above 64", o.Width)
+			}
 			return nil
 		},
 		build: func(o Options, rng *rand.Rand) nn.Module { return newWideResNet(o, rng) },
