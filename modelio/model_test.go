@@ -166,3 +166,23 @@ func TestLoadErrors(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 }
+
+// BenchmarkLoadResNet50 reads a 100 MB model file: header checks, model
+// construction (its initialization included) and the tensors.
+func BenchmarkLoadResNet50(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "resnet50.safetensors")
+	meta := Meta{Arch: "resnet50", InputShape: []int{3, 224, 224}}
+	m, err := models.New(meta.Arch, meta.Options)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := Save(path, m, meta); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(4 * int64(nn.NumParams(m)))
+	for b.Loop() {
+		if _, _, err := Load(path); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

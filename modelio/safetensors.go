@@ -32,6 +32,13 @@ import (
 // before it allocates: the header length against a limit and the file
 // size, the JSON, every dtype, shape and offset, and that the tensors tile
 // the data exactly (no gaps, no overlaps, nothing after the last).
+//
+// github.com/nlpodyssey/safetensors was considered: it deserializes from
+// one []byte holding the whole file and hands out raw byte views, so
+// robustlab would still write the float32 conversion and its own checks
+// around it, and hold every model file twice in memory while loading. The
+// format is small enough that reading it with io.ReaderAt here is less
+// code than that glue.
 
 // maxHeader bounds the JSON header (the reference implementation's limit).
 const maxHeader = 100_000_000
