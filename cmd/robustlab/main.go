@@ -1,0 +1,44 @@
+// Command robustlab trains, attacks, corrupts and explains image classifiers
+// and measures how robustness, shape bias and interpretability are linked.
+//
+// Each verb is a subcommand in its own file (bench_*.go, data.go, train.go,
+// ...), registered on the root command from an init function.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+)
+
+// root is the top-level command; subcommand files add themselves to it.
+var root = &cobra.Command{
+	Use:   "robustlab",
+	Short: "Train, attack, corrupt and explain image classifiers",
+	Long: `robustlab trains image classifiers, attacks them, corrupts their inputs,
+measures their shape bias and draws their saliency maps, and writes a report
+linking robustness, shape bias and interpretability.
+
+Images are in [0,1]; attack budgets (eps) are in those pixel units and may be
+written as fractions such as 8/255.`,
+	SilenceUsage:  true,
+	SilenceErrors: true,
+}
+
+// benchCmd groups the benchmarks (bench gemm, bench train, ...).
+var benchCmd = &cobra.Command{
+	Use:   "bench",
+	Short: "Measure robustlab's speed, alone or against its peers",
+}
+
+func init() {
+	root.AddCommand(benchCmd)
+}
+
+func main() {
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "robustlab:", err)
+		os.Exit(1)
+	}
+}
