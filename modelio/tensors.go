@@ -13,8 +13,8 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
+	"robustlab/internal/atomicfile"
 	"robustlab/tensor"
 )
 
@@ -23,9 +23,20 @@ import (
 // renamed over path, so that a crash leaves the old file or the new one,
 // never half of one. The bytes depend only on the tensors and metadata.
 func SaveTensors(path string, tensors map[string]*tensor.Tensor, meta map[string]string) error {
-	err := writeAtomic(path, func(w io.Writer) error { return encode(w, tensors, meta) })
+	f, err := atomicfile.Create(path)
 	if err != nil {
+		return fmt.Errorf("modelio: %w", err)
+	}
+	defer f.Abort()
+	bw := bufio.NewWriterSize(f, 1<<20)
+	if err := encode(bw, tensors, meta); err != nil {
 		return fmt.Errorf("modelio: save %s: %w", path, err)
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("modelio: save %s: %w", path, err)
+	}
+	if err := f.Commit(); err != nil {
+		return fmt.Errorf("modelio: %w", err)
 	}
 	return nil
 }
@@ -65,47 +76,4 @@ func readAll(r io.ReaderAt, size int64) (map[string]*tensor.Tensor, map[string]s
 		ts[name] = t
 	}
 	return ts, h.meta, nil
-}
-
-// writeAtomic writes path through write on a temporary file in the same
-// folder, syncs it, renames it over path and syncs the folder, so that the
-// rename itself survives a crash.
-func writeAtomic(path string, write func(io.Writer) error) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	err = func() error {
-		bw := bufio.NewWriterSize(f, 1<<20)
-		if err := write(bw); err != nil {
-			return err
-		}
-		if err := bw.Flush(); err != nil {
-			return err
-		}
-		if err := f.Chmod(0o644); err != nil {
-			return err
-		}
-		return f.Sync()
-	}()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if d, err := os.Open(dir); err == nil {
-		err = d.Sync()
-		d.Close()
-		if err != nil {
-			return fmt.Errorf("sync folder %s: %w", dir, err)
-		}
-	}
-	return nil
 }
