@@ -334,20 +334,30 @@ func (j *gemmJob) work(w, t int, ablk [2][]float32, s *gemmScratch, bar *barrier
 			if pc > 0 {
 				beta = 1
 			}
-			for {
-				u := int(claim.Add(1) - 1)
-				if u >= units {
-					break
-				}
+			u := int(claim.Add(1) - 1)
+			for u < units {
 				jc := u * unit * nr
 				ncur := min(unit*nr, j.n-jc)
 				bp := s.b[:ceilDiv(ncur, nr)*nr*kcur]
 				j.packB(bp, pc, kcur, jc, ncur)
+				// Claim the next unit now, so that its B block, which
+				// packing will read from memory, can be prefetched while
+				// this one is multiplied. A lone worker knows that the
+				// first unit of the next K block follows its last.
+				u = int(claim.Add(1) - 1)
+				var pf bRect
+				if u < units {
+					pf = j.bRect(pc, kcur, u*unit*nr, min(unit*nr, j.n-u*unit*nr))
+				} else if t == 1 && pc+kc < j.k && ic+mc >= j.m {
+					pf = j.bRect(pc+kc, min(kc, j.k-pc-kc), 0, min(unit*nr, j.n))
+				}
+				pfStep := ceilDiv(pf.rows, mPanels*ceilDiv(ncur, nr))
 				for ir := 0; ir < mc; ir += mr {
 					mcur := min(mr, mc-ir)
 					apan := ap[ir*kcur : (ir+mr)*kcur]
 					crow := (ic + ir) * j.ldc
 					for jr := 0; jr < ncur; jr += nr {
+						pf.next(j.b, j.ldb, pfStep)
 						ncol := min(nr, ncur-jr)
 						bpan := bp[jr*kcur : (jr+nr)*kcur]
 						cOff := crow + jc + jr
@@ -362,6 +372,29 @@ func (j *gemmJob) work(w, t int, ablk [2][]float32, s *gemmScratch, bar *barrier
 			}
 		}
 	}
+}
+
+// bRect is a block of B's storage to prefetch, rows x width floats at off,
+// handed out a few rows at a time.
+type bRect struct{ off, rows, width int }
+
+// bRect returns the storage of op(B)[p0:p0+kc, j0:j0+cols].
+func (j *gemmJob) bRect(p0, kc, j0, cols int) bRect {
+	if j.transB {
+		return bRect{off: j0*j.ldb + p0, rows: cols, width: kc}
+	}
+	return bRect{off: p0*j.ldb + j0, rows: kc, width: cols}
+}
+
+// next prefetches the next n rows of the block.
+func (r *bRect) next(b []float32, ld, n int) {
+	n = min(n, r.rows)
+	if n <= 0 {
+		return
+	}
+	prefetchRect(b, r.off, ld, n, r.width)
+	r.off += n * ld
+	r.rows -= n
 }
 
 // mergeTile writes C[0:m, 0:n] = alpha*T + beta*C for an edge tile T that the

@@ -137,3 +137,34 @@ prpanel:
 prdone:
 	VZEROUPPER
 	RET
+
+// func prefetchRows(src *float32, ld, rows, width int)
+// Asks for rows x width floats at src (leading dimension ld) to be brought
+// into L2, one PREFETCHT1 per 64-byte line.
+TEXT ·prefetchRows(SB), NOSPLIT, $0-32
+	MOVQ src+0(FP), SI
+	MOVQ ld+8(FP), R8
+	SHLQ $2, R8
+	MOVQ rows+16(FP), R9
+	MOVQ width+24(FP), R10
+	SHLQ $2, R10
+	TESTQ R9, R9
+	JZ    pfdone
+	TESTQ R10, R10
+	JZ    pfdone
+
+pfrow:
+	XORQ AX, AX
+
+pfline:
+	PREFETCHT1 (SI)(AX*1)
+	ADDQ $64, AX
+	CMPQ AX, R10
+	JLT  pfline
+
+	ADDQ R8, SI
+	DECQ R9
+	JNZ  pfrow
+
+pfdone:
+	RET

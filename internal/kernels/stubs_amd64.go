@@ -238,3 +238,16 @@ func packRows32(dst, src []float32, ld, kc, panels int) {
 
 //go:noescape
 func packRows32AVX2(dst, src *float32, srcStride, kc, panels int)
+
+// prefetchRect asks for the rows x width block of src at offset off
+// (leading dimension ld) to be brought towards the core.
+func prefetchRect(src []float32, off, ld, rows, width int) {
+	if rows <= 0 || width <= 0 {
+		return
+	}
+	_ = src[off+(rows-1)*ld+width-1]
+	prefetchRows(&src[off], ld, rows, width)
+}
+
+//go:noescape
+func prefetchRows(src *float32, ld, rows, width int)

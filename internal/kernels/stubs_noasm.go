@@ -23,3 +23,6 @@ func transpose8(dst []float32, dstStride int, src []float32, srcStride, n int) {
 }
 
 func packRows32(dst, src []float32, ld, kc, panels int) { packRows32Go(dst, src, ld, kc, panels) }
+
+// prefetchRect is a hint; without assembly there is nothing to ask with.
+func prefetchRect(src []float32, off, ld, rows, width int) {}
