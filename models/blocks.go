@@ -16,6 +16,17 @@ func addChild[T nn.Module](parent nn.Module, name string, m T) T {
 	return m
 }
 
+// stageStrides returns the strides of a stage's n blocks: only the first
+// changes the resolution ([stride, 1, 1, ...], torchvision's _make_layer).
+func stageStrides(n, stride int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = 1
+	}
+	s[0] = stride
+	return s
+}
+
 // conv3x3 is a 3x3 convolution with padding 1 and no bias (a batch norm
 // follows it).
 func conv3x3(rng *rand.Rand, in, out, stride int) *nn.Conv2d {

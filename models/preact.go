@@ -46,11 +46,7 @@ func newPreActResNet(o Options, blocks [4]int, rng *rand.Rand) *preActResNet {
 	for i, stride := range []int{1, 2, 2, 2} {
 		planes := w << i
 		stage := nn.NewSequential()
-		for j := range blocks[i] {
-			s := 1
-			if j == 0 {
-				s = stride
-			}
+		for _, s := range stageStrides(blocks[i], stride) {
 			stage.Append(newPreActBlock(rng, in, planes, s))
 			in = planes
 		}

@@ -63,11 +63,7 @@ func newResNet(o Options, bottleneck bool, blocks [4]int, rng *rand.Rand) *resNe
 	for i, stride := range []int{1, 2, 2, 2} {
 		planes := w << i
 		stage := nn.NewSequential()
-		for j := range blocks[i] {
-			s := 1
-			if j == 0 {
-				s = stride
-			}
+		for _, s := range stageStrides(blocks[i], stride) {
 			var downsample *nn.Sequential
 			if s != 1 || in != planes*expansion {
 				downsample = projection(rng, in, planes*expansion, s)

@@ -51,11 +51,7 @@ func newCifarResNet(o Options, n int, rng *rand.Rand) *cifarResNet {
 	for i, stride := range []int{1, 2, 2} {
 		planes := w << i
 		stage := nn.NewSequential()
-		for j := range n {
-			s := 1
-			if j == 0 {
-				s = stride
-			}
+		for _, s := range stageStrides(n, stride) {
 			stage.Append(newCifarBlock(rng, in, planes, s, o.Shortcut))
 			in = planes
 		}

@@ -88,12 +88,9 @@ type networkBlock struct {
 func newNetworkBlock(rng *rand.Rand, n, in, out, stride int, dropout float32) *networkBlock {
 	g := &networkBlock{Base: nn.NewBase()}
 	g.layer = addChild(g, "layer", nn.NewSequential())
-	for i := range n {
-		if i == 0 {
-			g.layer.Append(newWideBlock(rng, in, out, stride, dropout))
-		} else {
-			g.layer.Append(newWideBlock(rng, out, out, 1, dropout))
-		}
+	for _, s := range stageStrides(n, stride) {
+		g.layer.Append(newWideBlock(rng, in, out, s, dropout))
+		in = out
 	}
 	return g
 }
