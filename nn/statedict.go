@@ -47,6 +47,7 @@ type StateDictError struct {
 	Mismatched          []ShapeMismatch
 }
 
+// Error lists the shape mismatches, then the missing and unexpected names.
 func (e *StateDictError) Error() string {
 	var parts []string
 	for _, m := range e.Mismatched {
