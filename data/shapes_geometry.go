@@ -110,31 +110,45 @@ func sdTriangle(x, y float32) float32 { return triangle.sd(x, y) }
 
 func sdHexagon(x, y float32) float32 { return hexagon.sd(x, y) }
 
-// sdStar is a five-pointed star, outer radius 1 and inner radius 0.45
-// (thick arms at 32x32), pointing up. By symmetry the point is folded into
-// the half-sector between a tip (angle 0) and the next inner vertex (angle
-// π/5), where the outline is one segment; the distance to it is exact. (A
-// union of convex pieces would put a zero distance on the pieces' shared
-// edges and draw half-covered seams through the star.)
-func sdStar(x, y float32) float32 {
-	const sector = 2 * math.Pi / 5
-	r := float64(length(x, y))
-	a := math.Mod(math.Atan2(float64(y), float64(x))+math.Pi/2+2*math.Pi, sector)
-	if a > sector/2 {
-		a = sector - a
+// starTips are the unit vectors of the star's five tips, the first
+// pointing up (y is down in images).
+var starTips = func() (t [5][2]float32) {
+	for i := range t {
+		a := -math.Pi/2 + 2*math.Pi*float64(i)/5
+		t[i] = [2]float32{float32(math.Cos(a)), float32(math.Sin(a))}
 	}
-	px, py := float32(r*math.Cos(a)), float32(r*math.Sin(a))
-	// Segment from the tip (1, 0) to the inner vertex.
-	bx, by := float32(0.45*math.Cos(sector/2)), float32(0.45*math.Sin(sector/2))
-	ex, ey := bx-1, by
-	t := clamp01(((px-1)*ex + py*ey) / (ex*ex + ey*ey))
-	d := length(px-1-t*ex, py-t*ey)
+	return t
+}()
+
+// sdStar is a five-pointed star, outer radius 1 and inner radius 0.45
+// (thick arms at 32x32), pointing up. By symmetry the point is turned into
+// the frame of its nearest tip (the tip with the largest dot product) and
+// mirrored onto one side of it, where the outline is one segment, from the
+// tip (1, 0) to the inner vertex 36° away; the distance to it is exact.
+// (A union of convex pieces would put a zero distance on the pieces'
+// shared edges and draw half-covered seams through the star.)
+func sdStar(x, y float32) float32 {
+	best, bestDot := 0, float32(-math.MaxFloat32)
+	for i, t := range starTips {
+		if d := x*t[0] + y*t[1]; d > bestDot {
+			best, bestDot = i, d
+		}
+	}
+	t := starTips[best]
+	px, py := bestDot, abs32(-x*t[1]+y*t[0])
+	// Segment from the tip (1, 0) to the inner vertex (b).
+	ex, ey := starInner[0]-1, starInner[1]
+	h := clamp01(((px-1)*ex + py*ey) / (ex*ex + ey*ey))
+	d := length(px-1-h*ex, py-h*ey)
 	// Inside if on the origin's side of the tip-to-inner-vertex line.
 	if (px-1)*ey-py*ex < 0 {
 		return -d
 	}
 	return d
 }
+
+// starInner is the inner vertex next to the tip (1, 0).
+var starInner = [2]float32{float32(0.45 * math.Cos(math.Pi/5)), float32(0.45 * math.Sin(math.Pi/5))}
 
 func sdCross(x, y float32) float32 {
 	return min(sdBox(x, y, 0.9, 0.3), sdBox(x, y, 0.3, 0.9))

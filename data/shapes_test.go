@@ -423,3 +423,53 @@ func BenchmarkShapesGet32(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "images/s")
 }
+
+// renderReference draws a scene the slow way, one distance per pixel, in
+// the order the renderer documents: background, then the object blended
+// over it by its coverage.
+func renderReference(sc *shapesScene, n int) (img, mask []float32) {
+	img, mask = make([]float32, 3*n*n), make([]float32, n*n)
+	for y := 0; y < n; y++ {
+		for x := 0; x < n; x++ {
+			px, py := float32(x)+0.5, float32(y)+0.5
+			o := y*n + x
+			cov := clamp01(0.5 - sc.distance(px, py))
+			if cov >= 0.5 {
+				mask[o] = 1
+			}
+			t := float32(0)
+			if sc.tex >= 0 && cov > 0 {
+				t = sc.texture.at(px, py)
+			}
+			for c := 0; c < 3; c++ {
+				bg := clamp01(sc.bg0[c] + sc.bgdx[c]*px + sc.bgdy[c]*py)
+				v := bg
+				if cov > 0 {
+					fg := sc.colA[c] + t*(sc.colB[c]-sc.colA[c])
+					if cov < 1 {
+						fg = bg + cov*(fg-bg)
+					}
+					v = clamp01(fg)
+				}
+				img[c*n*n+o] = v
+			}
+		}
+	}
+	return img, mask
+}
+
+func TestShapesBlockRendererMatchesPerPixel(t *testing.T) {
+	for _, size := range []int{17, 32, 64} {
+		for _, sp := range []string{SplitRandomTexture, SplitSilhouette} {
+			ds := mustShapes(t, ShapesOptions{Split: sp, Size: size, N: 200})
+			for i := 0; i < ds.Len(); i++ {
+				ex := get(t, ds, i)
+				sc := ds.scene(i)
+				img, mask := renderReference(&sc, size)
+				if !slices.Equal(ex.Image, img) || !slices.Equal(ex.Mask, mask) {
+					t.Fatalf("%s size %d image %d (%s): block renderer differs from per-pixel rendering", sp, size, i, ShapeNames[sc.shape])
+				}
+			}
+		}
+	}
+}
