@@ -26,13 +26,18 @@ func Create(path string) (*File, error) {
 	return &File{File: f, path: path}, nil
 }
 
-// Commit syncs, closes and renames the file to its destination.
+// Commit syncs, closes and renames the file to its destination, then syncs
+// the directory so the rename itself survives a crash. The file gets the
+// usual 0644 permissions (temporary files are created 0600).
 func (f *File) Commit() error {
 	if f.done {
 		return fmt.Errorf("write %s: already committed or aborted", f.path)
 	}
 	f.done = true
-	serr := f.Sync()
+	serr := f.Chmod(0o644)
+	if err := f.Sync(); serr == nil {
+		serr = err
+	}
 	cerr := f.Close()
 	if serr != nil || cerr != nil {
 		os.Remove(f.Name())
@@ -44,6 +49,10 @@ func (f *File) Commit() error {
 	if err := os.Rename(f.Name(), f.path); err != nil {
 		os.Remove(f.Name())
 		return fmt.Errorf("write %s: %w", f.path, err)
+	}
+	if d, err := os.Open(filepath.Dir(f.path)); err == nil {
+		d.Sync() // best effort: some file systems cannot sync directories
+		d.Close()
 	}
 	return nil
 }

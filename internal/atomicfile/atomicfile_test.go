@@ -31,6 +31,9 @@ func TestWriteReplacesWholeOrNothing(t *testing.T) {
 	if b, _ := os.ReadFile(p); string(b) != "new" {
 		t.Fatalf("got %q, want new", b)
 	}
+	if st, _ := os.Stat(p); st.Mode().Perm() != 0o644 {
+		t.Fatalf("permissions %v, want 0644", st.Mode().Perm())
+	}
 	left, _ := filepath.Glob(filepath.Join(dir, ".*tmp*"))
 	if len(left) != 0 {
 		t.Fatalf("temporary files left behind: %v", left)
