@@ -42,6 +42,9 @@ type microKernel struct {
 	// packed mr x k panel (a[p*mr+i]), Bp holds row p of the k x nr panel at
 	// b[p*bstride:], and C has leading dimension ldc. beta == 0 overwrites C.
 	fn func(k int, a, b []float32, bstride int, c []float32, ldc int, alpha, beta float32)
+	// half, if not nil, is fn for the left nr/2 columns only, for the last
+	// panel of C when no more columns remain (N = 16 or 144 with NR = 32).
+	half func(k int, a, b []float32, bstride int, c []float32, ldc int, alpha, beta float32)
 }
 
 // maxPanelRows caps mc, the rows of op(A) packed per block, so the shared
@@ -293,6 +296,13 @@ func putScratch(s *gemmScratch) {
 // shared with another process fall behind without the other waiting idle.
 const unitsPerWorker = 4
 
+// directMaxRowPanels is the largest number of MR-row panels, and
+// directMaxFloats the largest B, for which B is not packed.
+const (
+	directMaxRowPanels = 2
+	directMaxFloats    = 1 << 18
+)
+
 // work is worker w's share of the job among t workers. For each K block the
 // workers first pack their slices of the shared A block (ablk, alternating),
 // meet at bar (nil when t == 1), then claim units of NR panels of C's
@@ -311,6 +321,12 @@ func (j *gemmJob) work(w, t int, ablk [2][]float32, s *gemmScratch, bar *barrier
 	s.b = grow(s.b, kc*unit*nr)
 	s.tile = grow(s.tile, mr*nr)
 	tile := s.tile
+	// With few row panels a packed B panel would be used only once or
+	// twice, so the kernel reads B where it lies instead, as long as B is
+	// small enough to stay in cache: streamed from memory at a large
+	// stride, it is faster packed.
+	direct := !j.transB && ceilDiv(min(j.m, maxPanelRows), mr) <= directMaxRowPanels &&
+		j.k*j.n <= directMaxFloats
 	phase := 0
 	for ic := 0; ic < j.m; ic += maxPanelRows {
 		mc := min(maxPanelRows, j.m-ic)
@@ -339,7 +355,15 @@ func (j *gemmJob) work(w, t int, ablk [2][]float32, s *gemmScratch, bar *barrier
 				jc := u * unit * nr
 				ncur := min(unit*nr, j.n-jc)
 				bp := s.b[:ceilDiv(ncur, nr)*nr*kcur]
-				j.packB(bp, pc, kcur, jc, ncur)
+				full := ncur / nr * nr
+				if direct {
+					// Only a ragged last panel needs packing (zero padding).
+					if full < ncur {
+						j.packB(bp[full*kcur:], pc, kcur, jc+full, ncur-full)
+					}
+				} else {
+					j.packB(bp, pc, kcur, jc, ncur)
+				}
 				// Claim the next unit now, so that its B block, which
 				// packing will read from memory, can be prefetched while
 				// this one is multiplied. A lone worker knows that the
@@ -359,13 +383,20 @@ func (j *gemmJob) work(w, t int, ablk [2][]float32, s *gemmScratch, bar *barrier
 					for jr := 0; jr < ncur; jr += nr {
 						pf.next(j.b, j.ldb, pfStep)
 						ncol := min(nr, ncur-jr)
-						bpan := bp[jr*kcur : (jr+nr)*kcur]
+						bpan, bstride := bp[jr*kcur:(jr+nr)*kcur], nr
+						if direct && jr < full {
+							bpan, bstride = j.b[pc*j.ldb+jc+jr:], j.ldb
+						}
 						cOff := crow + jc + jr
-						if mcur == mr && ncol == nr {
-							kn.fn(kcur, apan, bpan, nr, j.c[cOff:], j.ldc, j.alpha, beta)
+						fn, w := kn.fn, nr
+						if kn.half != nil && ncol <= nr/2 {
+							fn, w = kn.half, nr/2
+						}
+						if mcur == mr && ncol == w {
+							fn(kcur, apan, bpan, bstride, j.c[cOff:], j.ldc, j.alpha, beta)
 							continue
 						}
-						kn.fn(kcur, apan, bpan, nr, tile, nr, 1, 0)
+						fn(kcur, apan, bpan, bstride, tile, nr, 1, 0)
 						mergeTile(tile, nr, mcur, ncol, j.alpha, beta, j.c[cOff:], j.ldc)
 					}
 				}
@@ -425,10 +456,6 @@ func (j *gemmJob) packA(dst []float32, i0, rows, p0, kc int) {
 		r := min(mr, rows-q)
 		if j.transA {
 			packRowsCopy(d, j.a, j.lda, p0, kc, i0+q, r, mr)
-		} else if r == mr && mr%8 == 0 {
-			for x := 0; x < mr; x += 8 {
-				transpose8(d[x:], mr, j.a[(i0+q+x)*j.lda+p0:], j.lda, kc)
-			}
 		} else {
 			packTranspose(d, j.a, j.lda, i0+q, r, p0, kc, mr)
 		}
@@ -455,14 +482,7 @@ func (j *gemmJob) packB(dst []float32, p0, kc, j0, cols int) {
 		return
 	}
 	for q := 0; q < cols; q += nr {
-		d := dst[q*kc : (q+nr)*kc]
-		if r := min(nr, cols-q); r < nr || nr%8 != 0 {
-			packTranspose(d, j.b, j.ldb, j0+q, r, p0, kc, nr)
-			continue
-		}
-		for x := 0; x < nr; x += 8 {
-			transpose8(d[x:], nr, j.b[(j0+q+x)*j.ldb+p0:], j.ldb, kc)
-		}
+		packTranspose(dst[q*kc:(q+nr)*kc], j.b, j.ldb, j0+q, min(nr, cols-q), p0, kc, nr)
 	}
 }
 
@@ -491,15 +511,21 @@ func packRows32Go(dst, src []float32, ld, kc, panels int) {
 
 // packTranspose packs a panel from a matrix stored with the panel's depth
 // contiguous: d[p*w+x] = src[(x0+x)*ld + p0 + p] for x < r, zero for
-// r <= x < w.
+// r <= x < w. Groups of 8 source rows go through transpose8.
 func packTranspose(d, src []float32, ld, x0, r, p0, kc, w int) {
-	if r < w {
-		clear(d[:kc*w])
+	x := 0
+	for ; x+8 <= r; x += 8 {
+		transpose8(d[x:], w, src[(x0+x)*ld+p0:], ld, kc)
 	}
-	for x := 0; x < r; x++ {
+	for ; x < r; x++ {
 		s := (x0+x)*ld + p0
 		for p, v := range src[s : s+kc] {
 			d[p*w+x] = v
+		}
+	}
+	if r < w {
+		for p := 0; p < kc; p++ {
+			clear(d[p*w+r : p*w+w])
 		}
 	}
 }

@@ -151,6 +151,105 @@ k8x32beta:
 	VZEROUPPER
 	RET
 
+// One step of k for the 8x16 AVX-512 half tile: one vector of B.
+#define STEP8x16(off) \
+	VMOVUPS (BX), Z16; \
+	ADDQ R8, BX; \
+	VFMADD231PS.BCST (off+0)(AX), Z16, Z0; \
+	VFMADD231PS.BCST (off+4)(AX), Z16, Z1; \
+	VFMADD231PS.BCST (off+8)(AX), Z16, Z2; \
+	VFMADD231PS.BCST (off+12)(AX), Z16, Z3; \
+	VFMADD231PS.BCST (off+16)(AX), Z16, Z4; \
+	VFMADD231PS.BCST (off+20)(AX), Z16, Z5; \
+	VFMADD231PS.BCST (off+24)(AX), Z16, Z6; \
+	VFMADD231PS.BCST (off+28)(AX), Z16, Z7
+
+#define STORE0x16(v) \
+	VMULPS Z18, v, v; \
+	VMOVUPS v, (DI); \
+	ADDQ R9, DI
+
+#define STOREBx16(v) \
+	VMULPS (DI), Z19, Z20; \
+	VFMADD231PS Z18, v, Z20; \
+	VMOVUPS Z20, (DI); \
+	ADDQ R9, DI
+
+// func sgemm8x16AVX512(k int, a, b *float32, bstride int, c *float32, ldc int, alpha, beta float32)
+// The left half of the 8x32 tile, for the last 16 or fewer columns of C.
+TEXT ·sgemm8x16AVX512(SB), NOSPLIT, $0-56
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), AX
+	MOVQ b+16(FP), BX
+	MOVQ bstride+24(FP), R8
+	SHLQ $2, R8
+	MOVQ c+32(FP), DI
+	MOVQ ldc+40(FP), R9
+	SHLQ $2, R9
+
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	VPXORD Z2, Z2, Z2
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+	MOVQ CX, DX
+	SHRQ $2, DX
+	ANDQ $3, CX
+	TESTQ DX, DX
+	JZ   k8x16tail
+
+k8x16loop4:
+	STEP8x16(0)
+	STEP8x16(32)
+	STEP8x16(64)
+	STEP8x16(96)
+	ADDQ $128, AX
+	DECQ DX
+	JNZ  k8x16loop4
+
+k8x16tail:
+	TESTQ CX, CX
+	JZ    k8x16store
+
+k8x16loop1:
+	STEP8x16(0)
+	ADDQ $32, AX
+	DECQ CX
+	JNZ  k8x16loop1
+
+k8x16store:
+	VBROADCASTSS alpha+48(FP), Z18
+	MOVL beta+52(FP), DX
+	ANDL $0x7fffffff, DX
+	JNZ  k8x16beta
+	STORE0x16(Z0)
+	STORE0x16(Z1)
+	STORE0x16(Z2)
+	STORE0x16(Z3)
+	STORE0x16(Z4)
+	STORE0x16(Z5)
+	STORE0x16(Z6)
+	STORE0x16(Z7)
+	VZEROUPPER
+	RET
+
+k8x16beta:
+	VBROADCASTSS beta+52(FP), Z19
+	STOREBx16(Z0)
+	STOREBx16(Z1)
+	STOREBx16(Z2)
+	STOREBx16(Z3)
+	STOREBx16(Z4)
+	STOREBx16(Z5)
+	STOREBx16(Z6)
+	STOREBx16(Z7)
+	VZEROUPPER
+	RET
+
 // One step of k for the 4x24 AVX2 tile: three vectors of the B row at BX
 // times the four A elements at off(AX), each broadcast into Y15.
 #define STEP4x24(off) \

@@ -155,11 +155,23 @@ func withKernel(k *microKernel, f func()) {
 // and every beta mode, with NaN in C where beta == 0 must overwrite it.
 func TestMicroKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
+	type variant struct {
+		name   string
+		mr, nr int
+		fn     func(k int, a, b []float32, bstride int, c []float32, ldc int, alpha, beta float32)
+	}
+	var variants []variant
 	for _, kn := range gemmKernels {
+		variants = append(variants, variant{kn.name, kn.mr, kn.nr, kn.fn})
+		if kn.half != nil {
+			variants = append(variants, variant{kn.name + "/half", kn.mr, kn.nr / 2, kn.half})
+		}
+	}
+	for _, kn := range variants {
 		for _, k := range []int{1, 2, 3, 4, 5, 7, 8, 9, 31, 256} {
 			for _, ab := range alphaBetas {
 				alpha, beta := ab[0], ab[1]
-				bstride := kn.nr + rng.IntN(3)
+				bstride := 2*kn.nr + rng.IntN(3)
 				ldc := kn.nr + rng.IntN(3)
 				a := randSlice(rng, kn.mr*k)
 				b := randSlice(rng, (k-1)*bstride+kn.nr)

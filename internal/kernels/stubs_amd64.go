@@ -17,7 +17,8 @@ import (
 var avx512Kernel = microKernel{
 	name: "avx512_8x32", mr: 8, nr: 32,
 	kc: 256, bBlockFloats: 128 << 10,
-	fn: sgemmKernel8x32AVX512,
+	fn:   sgemmKernel8x32AVX512,
+	half: sgemmKernel8x16AVX512,
 }
 
 // avx2Kernel is a 4x24 tile in twelve ymm accumulators, which with three B
@@ -56,6 +57,13 @@ func sgemmKernel8x32AVX512(k int, a, b []float32, bstride int, c []float32, ldc 
 	sgemm8x32AVX512(k, &a[0], &b[0], bstride, &c[0], ldc, alpha, beta)
 }
 
+func sgemmKernel8x16AVX512(k int, a, b []float32, bstride int, c []float32, ldc int, alpha, beta float32) {
+	_ = a[8*k-1]
+	_ = b[(k-1)*bstride+15]
+	_ = c[7*ldc+15]
+	sgemm8x16AVX512(k, &a[0], &b[0], bstride, &c[0], ldc, alpha, beta)
+}
+
 func sgemmKernel4x24AVX2(k int, a, b []float32, bstride int, c []float32, ldc int, alpha, beta float32) {
 	_ = a[4*k-1]
 	_ = b[(k-1)*bstride+23]
@@ -68,6 +76,12 @@ func sgemmKernel4x24AVX2(k int, a, b []float32, bstride int, c []float32, ldc in
 //
 //go:noescape
 func sgemm8x32AVX512(k int, a, b *float32, bstride int, c *float32, ldc int, alpha, beta float32)
+
+// sgemm8x16AVX512 computes C[0:8, 0:16] = alpha*Ap*Bp + beta*C, the left
+// half of sgemm8x32AVX512's tile.
+//
+//go:noescape
+func sgemm8x16AVX512(k int, a, b *float32, bstride int, c *float32, ldc int, alpha, beta float32)
 
 // sgemm4x24AVX2 computes C[0:4, 0:24] = alpha*Ap*Bp + beta*C, Ap packed
 // 4 x k (a[p*4+i]), row p of B at b[p*bstride:]; k >= 1.
