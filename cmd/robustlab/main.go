@@ -8,6 +8,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 )
@@ -32,12 +33,30 @@ var benchCmd = &cobra.Command{
 	Short: "Measure robustlab's speed, alone or against its peers",
 }
 
+// cpuProfile is the file --cpuprofile writes a pprof CPU profile to.
+var cpuProfile string
+
 func init() {
 	root.AddCommand(benchCmd)
+	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the command to this file")
 }
 
 func main() {
-	if err := root.Execute(); err != nil {
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		if cpuProfile == "" {
+			return nil
+		}
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		return pprof.StartCPUProfile(f)
+	}
+	err := root.Execute()
+	if cpuProfile != "" {
+		pprof.StopCPUProfile()
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "robustlab:", err)
 		os.Exit(1)
 	}
