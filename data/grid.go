@@ -6,13 +6,12 @@ import (
 	"image/color"
 	"image/draw"
 	"image/png"
-	"io"
-	"os"
-	"path/filepath"
 
 	"golang.org/x/image/font"
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
+
+	"robustlab/internal/atomicfile"
 )
 
 // Image grids: pictures in rows and columns with a caption under each and an
@@ -161,41 +160,15 @@ func drawText(dst draw.Image, s string, x, baseline int) {
 // WritePNG writes img to path atomically: to a temporary file in the same
 // folder, then renamed, so a reader never sees half a file.
 func WritePNG(path string, img image.Image) error {
-	return writeFileAtomic(path, func(w io.Writer) error { return png.Encode(w, img) })
-}
-
-// writeFileAtomic writes a file by calling write on a temporary file next to
-// path, syncing it and renaming it over path.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	f, err := atomicfile.Create(path)
 	if err != nil {
+		return err
+	}
+	defer f.Abort()
+	if err := png.Encode(f, img); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := write(f); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	// CreateTemp makes the file private; a written result is for reading.
-	if err := f.Chmod(0o644); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return f.Commit()
 }
 
 // ShowGrid draws examples start .. start+n-1 of ds (fewer if the set ends
