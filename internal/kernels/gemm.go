@@ -451,6 +451,14 @@ func mergeTile(t []float32, ldt, m, n int, alpha, beta float32, c []float32, ldc
 // p0+p], zero-padded to a whole panel.
 func (j *gemmJob) packA(dst []float32, i0, rows, p0, kc int) {
 	mr := j.kern.mr
+	if j.transA && mr == 8 {
+		full := rows / 8
+		packRows8(dst, j.a[p0*j.lda+i0:], j.lda, kc, full)
+		if full*8 < rows {
+			packRowsCopy(dst[full*8*kc:(full+1)*8*kc], j.a, j.lda, p0, kc, i0+full*8, rows-full*8, 8)
+		}
+		return
+	}
 	for q := 0; q < rows; q += mr {
 		d := dst[q*kc : (q+mr)*kc]
 		r := min(mr, rows-q)
@@ -498,13 +506,14 @@ func packRowsCopy(d, src []float32, ld, p0, kc, x0, r, w int) {
 	}
 }
 
-// packRows32Go is packRows32 in Go: row by row, so the source is read
-// sequentially.
-func packRows32Go(dst, src []float32, ld, kc, panels int) {
+// packRowsGo packs kc rows of w*panels floats of src (leading dimension
+// ld) into panels of w columns, dst[q*kc*w + p*w + x] = src[p*ld + q*w + x],
+// row by row so that the source is read sequentially.
+func packRowsGo(dst, src []float32, ld, kc, panels, w int) {
 	for p := 0; p < kc; p++ {
-		row := src[p*ld : p*ld+panels*32]
+		row := src[p*ld : p*ld+panels*w]
 		for q := 0; q < panels; q++ {
-			copy(dst[(q*kc+p)*32:(q*kc+p)*32+32], row[q*32:q*32+32])
+			copy(dst[(q*kc+p)*w:(q*kc+p)*w+w], row[q*w:q*w+w])
 		}
 	}
 }

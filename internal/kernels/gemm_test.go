@@ -415,8 +415,12 @@ func TestPackingRoutines(t *testing.T) {
 			src := randSlice(rng, (n-1)*ld+panels*32)
 			got, want := make([]float32, panels*n*32), make([]float32, panels*n*32)
 			packRows32(got, src, ld, n, panels)
-			packRows32Go(want, src, ld, n, panels)
+			packRowsGo(want, src, ld, n, panels, 32)
 			sameBits(t, fmt.Sprintf("packRows32 kc=%d panels=%d", n, panels), len(want), got, want)
+			got8, want8 := got[:panels*n*8], want[:panels*n*8]
+			packRows8(got8, src, ld, n, panels)
+			packRowsGo(want8, src, ld, n, panels, 8)
+			sameBits(t, fmt.Sprintf("packRows8 kc=%d panels=%d", n, panels), len(want8), got8, want8)
 		}
 	}
 }

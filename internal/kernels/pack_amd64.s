@@ -168,3 +168,43 @@ pfline:
 
 pfdone:
 	RET
+
+// func packRows8AVX2(dst, src *float32, srcStride, kc, panels int)
+// packRows32AVX2 for panels of 8 columns: dst[q*kc*8 + p*8 + x] =
+// src[p*srcStride + q*8 + x].
+TEXT ·packRows8AVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ srcStride+16(FP), R8
+	SHLQ $2, R8
+	MOVQ kc+24(FP), R9
+	MOVQ panels+32(FP), R10
+	MOVQ R9, R11
+	SHLQ $5, R11
+	TESTQ R9, R9
+	JZ    p8done
+	TESTQ R10, R10
+	JZ    p8done
+
+p8row:
+	MOVQ SI, AX
+	MOVQ DI, BX
+	MOVQ R10, CX
+	PREFETCHT0 (SI)(R8*2)
+
+p8panel:
+	VMOVUPS (AX), Y0
+	VMOVUPS Y0, (BX)
+	ADDQ $32, AX
+	ADDQ R11, BX
+	DECQ CX
+	JNZ  p8panel
+
+	ADDQ R8, SI
+	ADDQ $32, DI
+	DECQ R9
+	JNZ  p8row
+
+p8done:
+	VZEROUPPER
+	RET

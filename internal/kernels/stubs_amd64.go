@@ -239,7 +239,7 @@ func transpose8AVX2(dst *float32, dstStride int, src *float32, srcStride int, n 
 // src[p*ld + q*32 + x].
 func packRows32(dst, src []float32, ld, kc, panels int) {
 	if !vecAVX2 {
-		packRows32Go(dst, src, ld, kc, panels)
+		packRowsGo(dst, src, ld, kc, panels, 32)
 		return
 	}
 	if kc == 0 || panels == 0 {
@@ -265,3 +265,20 @@ func prefetchRect(src []float32, off, ld, rows, width int) {
 
 //go:noescape
 func prefetchRows(src *float32, ld, rows, width int)
+
+// packRows8 is packRows32 for panels of 8 columns.
+func packRows8(dst, src []float32, ld, kc, panels int) {
+	if !vecAVX2 {
+		packRowsGo(dst, src, ld, kc, panels, 8)
+		return
+	}
+	if kc == 0 || panels == 0 {
+		return
+	}
+	_ = dst[panels*kc*8-1]
+	_ = src[(kc-1)*ld+panels*8-1]
+	packRows8AVX2(&dst[0], &src[0], ld, kc, panels)
+}
+
+//go:noescape
+func packRows8AVX2(dst, src *float32, srcStride, kc, panels int)

@@ -22,7 +22,8 @@ func transpose8(dst []float32, dstStride int, src []float32, srcStride, n int) {
 	transpose8Go(dst, dstStride, src, srcStride, n)
 }
 
-func packRows32(dst, src []float32, ld, kc, panels int) { packRows32Go(dst, src, ld, kc, panels) }
+func packRows32(dst, src []float32, ld, kc, panels int) { packRowsGo(dst, src, ld, kc, panels, 32) }
+func packRows8(dst, src []float32, ld, kc, panels int)  { packRowsGo(dst, src, ld, kc, panels, 8) }
 
 // prefetchRect is a hint; without assembly there is nothing to ask with.
 func prefetchRect(src []float32, off, ld, rows, width int) {}
