@@ -177,6 +177,7 @@ type progressReader struct {
 	last  time.Time
 }
 
+// Read implements io.Reader.
 func (p *progressReader) Read(b []byte) (int, error) {
 	n, err := p.r.Read(b)
 	p.n += int64(n)

@@ -226,8 +226,10 @@ type subset struct {
 	n int
 }
 
+// Len implements Dataset.
 func (s *subset) Len() int { return s.n }
 
+// Get implements Dataset.
 func (s *subset) Get(i int, ex *Example) error {
 	if i < 0 || i >= s.n {
 		return fmt.Errorf("%s: example %d out of range [0, %d)", s.Info().Name, i, s.n)

@@ -66,6 +66,7 @@ func (t RandomCrop) Apply(rng *rand.Rand, src, dst, srcMask, dstMask Image) {
 	}
 }
 
+// String implements Transform.
 func (t RandomCrop) String() string {
 	return fmt.Sprintf("random-crop(%dx%d, pad %d)", t.Height, t.Width, t.Padding)
 }
@@ -116,6 +117,7 @@ func (t HorizontalFlip) Apply(rng *rand.Rand, src, dst, srcMask, dstMask Image) 
 	}
 }
 
+// String implements Transform.
 func (t HorizontalFlip) String() string { return fmt.Sprintf("hflip(p=%g)", t.P) }
 
 func flipOrCopy(src, dst Image, flip bool) {
@@ -158,6 +160,7 @@ func (t CenterCrop) Apply(_ *rand.Rand, src, dst, srcMask, dstMask Image) {
 	}
 }
 
+// String implements Transform.
 func (t CenterCrop) String() string { return fmt.Sprintf("center-crop(%dx%d)", t.Height, t.Width) }
 
 // ResizeMethod selects how Resize interpolates.
@@ -174,6 +177,7 @@ const (
 	Area
 )
 
+// String names the method: "bilinear" or "area".
 func (m ResizeMethod) String() string {
 	if m == Area {
 		return "area"
@@ -213,6 +217,7 @@ func (t Resize) Apply(_ *rand.Rand, src, dst, srcMask, dstMask Image) {
 	}
 }
 
+// String implements Transform.
 func (t Resize) String() string {
 	return fmt.Sprintf("resize(%dx%d, %v)", t.Height, t.Width, t.Method)
 }
