@@ -102,9 +102,10 @@ func BatchNorm2d(x, gamma, beta *Var, runMean, runVar *tensor.Tensor, o BatchNor
 	kernels.ParallelFor(c, func(_, lo, hi int) {
 		for ch := lo; ch < hi; ch++ {
 			if batchStats {
-				// Float64 sums of exact float64 squares: E[x^2] - E[x]^2
-				// keeps float32 accuracy unless |mean| exceeds the spread
-				// by some thousand times.
+				// E[x^2] - E[x]^2 from float64 sums of exact squares: the
+				// cancellation costs about 2*log2(|mean|/std) of float64's
+				// 53 bits, so the variance keeps float32 accuracy for
+				// means up to about a thousand standard deviations.
 				var s, q float64
 				for i := 0; i < n; i++ {
 					xp := xd[(i*c+ch)*hw:][:hw]
