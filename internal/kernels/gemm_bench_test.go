@@ -28,7 +28,9 @@ var benchShapes = []struct {
 }
 
 // perImageShapes are the GEMMs of one image of a ResNet-20 layer, which the
-// convolution runs with SgemmSerial on each worker.
+// convolution runs with SgemmSerial on each worker; the weight gradient
+// appears both as dY x col^T and transposed, col x dY^T (M = Cin*9, N =
+// Cout), which is how autograd's conv computes it.
 var perImageShapes = []struct {
 	name           string
 	transA, transB bool
@@ -42,6 +44,8 @@ var perImageShapes = []struct {
 	{"bwdData576x64x64", true, false, 576, 64, 64},
 	{"bwdWeight16x144x1024", false, true, 16, 144, 1024},
 	{"bwdWeight64x576x64", false, true, 64, 576, 64},
+	{"bwdWeightT144x16x1024", false, true, 144, 16, 1024},
+	{"bwdWeightT576x64x64", false, true, 576, 64, 64},
 }
 
 func benchGemm(b *testing.B, f func(bool, bool, int, int, int, float32, []float32, int, []float32, int, float32, []float32, int), transA, transB bool, m, n, k int) {

@@ -15,10 +15,9 @@ var goKernel = microKernel{
 func sgemmKernel4x4Go(k int, a, b []float32, bstride int, c []float32, ldc int, alpha, beta float32) {
 	var c00, c01, c02, c03, c10, c11, c12, c13 float32
 	var c20, c21, c22, c23, c30, c31, c32, c33 float32
-	a = a[:4*k]
 	for p := 0; p < k; p++ {
-		ap := a[4*p : 4*p+4]
-		bp := b[p*bstride : p*bstride+4]
+		ap := (*[4]float32)(a[4*p:])
+		bp := (*[4]float32)(b[p*bstride:])
 		a0, a1, a2, a3 := ap[0], ap[1], ap[2], ap[3]
 		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
 		c00 += float32(a0 * b0)
