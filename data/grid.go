@@ -39,6 +39,8 @@ type GridOptions struct {
 	Scale int
 	// RowLabels, if given, are written left of each row.
 	RowLabels []string
+	// Title, if given, is written on a line above the grid.
+	Title string
 }
 
 var gridFace = basicfont.Face7x13
@@ -122,21 +124,28 @@ func Grid(cells []GridCell, opt GridOptions) (*image.RGBA, error) {
 		labelW = max(labelW, font.MeasureString(gridFace, l).Ceil()+gridPad)
 	}
 	cellW, cellH := cw+gridPad, ch+gridCaption+gridPad
-	out := image.NewRGBA(image.Rect(0, 0, labelW+cols*cellW+gridPad, rows*cellH+gridPad))
+	titleH := 0
+	if opt.Title != "" {
+		titleH = gridCaption + gridPad // room for descenders above the first row
+	}
+	out := image.NewRGBA(image.Rect(0, 0, labelW+cols*cellW+gridPad, titleH+rows*cellH+gridPad))
 	draw.Draw(out, out.Bounds(), image.NewUniform(color.White), image.Point{}, draw.Src)
+	if opt.Title != "" {
+		drawText(out, fitText(opt.Title, out.Bounds().Dx()-2*gridPad), gridPad, gridPad+gridCaption-4)
+	}
 	for i, c := range cells {
 		pic, err := ToRGBA(c.Image, scale)
 		if err != nil {
 			return nil, fmt.Errorf("grid: picture %d: %w", i, err)
 		}
 		x := labelW + gridPad + (i%cols)*cellW
-		y := gridPad + (i/cols)*cellH
+		y := titleH + gridPad + (i/cols)*cellH
 		draw.Draw(out, image.Rect(x, y, x+cw, y+ch), pic, image.Point{}, draw.Src)
 		drawText(out, fitText(c.Caption, cw), x, y+ch+gridCaption-3)
 	}
 	for r, l := range opt.RowLabels {
 		if r < rows {
-			drawText(out, l, 2, gridPad+r*cellH+ch/2+5)
+			drawText(out, l, 2, titleH+gridPad+r*cellH+ch/2+5)
 		}
 	}
 	return out, nil
