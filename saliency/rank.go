@@ -1,0 +1,125 @@
+package saliency
+
+import (
+	"fmt"
+	"math"
+	"slices"
+
+	"robustlab/tensor"
+)
+
+// Stat summarizes a per-image figure over images: its mean, standard
+// deviation (population), extremes, and N, the number of images where it
+// is defined (NaN and infinite values are left out; Skipped counts them).
+type Stat struct {
+	Mean    float64 `json:"mean"`
+	Std     float64 `json:"std"`
+	Min     float64 `json:"min"`
+	Max     float64 `json:"max"`
+	N       int     `json:"n"`
+	Skipped int     `json:"skipped,omitempty"`
+}
+
+// Summarize returns the Stat of xs, accumulated in float64 in order. With
+// no defined value every field but Skipped is 0.
+func Summarize(xs []float64) Stat {
+	var s Stat
+	var sum float64
+	s.Min, s.Max = math.Inf(1), math.Inf(-1)
+	for _, x := range xs {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			s.Skipped++
+			continue
+		}
+		s.N++
+		sum += x
+		s.Min, s.Max = min(s.Min, x), max(s.Max, x)
+	}
+	if s.N == 0 {
+		return Stat{Skipped: s.Skipped}
+	}
+	s.Mean = sum / float64(s.N)
+	var ss float64
+	for _, x := range xs {
+		if !math.IsNaN(x) && !math.IsInf(x, 0) {
+			ss += (x - s.Mean) * (x - s.Mean)
+		}
+	}
+	s.Std = math.Sqrt(ss / float64(s.N))
+	return s
+}
+
+// Spearman returns Spearman's rank correlation between a and b (same
+// length): the Pearson correlation of their ranks, tied values sharing the
+// mean of the ranks they span. It is NaN if either is constant (its ranks
+// have no variance) or shorter than 2.
+func Spearman(a, b []float32) float64 {
+	if len(a) != len(b) || len(a) < 2 {
+		return math.NaN()
+	}
+	ra, rb := ranks(a), ranks(b)
+	// Both rank vectors have mean (n+1)/2.
+	mean := float64(len(a)+1) / 2
+	var sab, saa, sbb float64
+	for i := range ra {
+		x, y := ra[i]-mean, rb[i]-mean
+		sab += x * y
+		saa += x * x
+		sbb += y * y
+	}
+	if saa == 0 || sbb == 0 {
+		return math.NaN()
+	}
+	return sab / math.Sqrt(saa*sbb)
+}
+
+// ranks returns the 1-based ranks of v, ties given their mean rank.
+func ranks(v []float32) []float64 {
+	idx := make([]int, len(v))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(i, j int) int {
+		switch {
+		case v[i] < v[j]:
+			return -1
+		case v[i] > v[j]:
+			return 1
+		}
+		return 0
+	})
+	r := make([]float64, len(v))
+	for lo := 0; lo < len(idx); {
+		hi := lo + 1
+		for hi < len(idx) && v[idx[hi]] == v[idx[lo]] {
+			hi++
+		}
+		// Positions lo..hi-1 hold rank lo+1..hi; their mean is (lo+1+hi)/2.
+		mean := float64(lo+1+hi) / 2
+		for _, i := range idx[lo:hi] {
+			r[i] = mean
+		}
+		lo = hi
+	}
+	return r
+}
+
+// RankCorrelation returns Spearman's rank correlation between a's and b's
+// map of each image: a and b have the same shape [N,...], and image i's
+// values are everything under index i. Aggregate first, and take absolute
+// values if the sign should not count (Adebayo et al. 2018 report both).
+func RankCorrelation(a, b *tensor.Tensor) ([]float64, error) {
+	if a == nil || b == nil || a.NDim() < 2 || !tensor.SameShape(a.Shape(), b.Shape()) {
+		return nil, fmt.Errorf("saliency: rank correlation of maps %s and %s: want the same shape [N ...]", shapeOf(a), shapeOf(b))
+	}
+	out := make([]float64, a.Dim(0))
+	for i := range out {
+		out[i] = Spearman(a.Index(i).Data(), b.Index(i).Data())
+	}
+	return out, nil
+}
+
+// AbsMaps returns |m| element-wise.
+func AbsMaps(m *tensor.Tensor) *tensor.Tensor {
+	return tensor.Map(m, func(v float32) float32 { return float32(math.Abs(float64(v))) })
+}
