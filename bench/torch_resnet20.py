@@ -20,7 +20,6 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
 
 
 class Block(nn.Module):
@@ -67,32 +66,34 @@ def rate(step, batch, warm=3, timed=10):
     return batch * timed / (time.perf_counter() - t)
 
 
-torch.manual_seed(0)
-model, B = ResNet20(), 128
-x, y = torch.rand(B, 3, 32, 32), torch.randint(0, 10, (B,))
-opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+def main():
+    torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
+    torch.manual_seed(0)
+    model, B = ResNet20(), 128
+    x, y = torch.rand(B, 3, 32, 32), torch.randint(0, 10, (B,))
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+
+    def train_step():
+        opt.zero_grad()
+        F.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    train = rate(train_step, B)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    model.eval()
+
+    def input_grad_step():
+        xa = x.clone().requires_grad_(True)
+        torch.autograd.grad(F.cross_entropy(model(xa), y), xa)
+
+    grad = rate(input_grad_step, B)
+    with torch.no_grad():
+        inf = rate(lambda: model(x), B)
+    print(json.dumps({"peer": "pytorch " + torch.__version__, "model": "resnet20", "batch": B,
+                      "threads": torch.get_num_threads(), "train_img_s": round(train, 1),
+                      "input_grad_img_s": round(grad, 1), "inference_img_s": round(inf, 1),
+                      "train_peak_rss_mb": round(peak_mb, 1)}))
 
 
-def train_step():
-    opt.zero_grad()
-    F.cross_entropy(model(x), y).backward()
-    opt.step()
-
-
-train = rate(train_step, B)
-peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-model.eval()
-
-
-def input_grad_step():
-    xa = x.clone().requires_grad_(True)
-    torch.autograd.grad(F.cross_entropy(model(xa), y), xa)
-
-
-grad = rate(input_grad_step, B)
-with torch.no_grad():
-    inf = rate(lambda: model(x), B)
-print(json.dumps({"peer": "pytorch " + torch.__version__, "model": "resnet20", "batch": B,
-                  "threads": torch.get_num_threads(), "train_img_s": round(train, 1),
-                  "input_grad_img_s": round(grad, 1), "inference_img_s": round(inf, 1),
-                  "train_peak_rss_mb": round(peak_mb, 1)}))
+if __name__ == "__main__":
+    main()

@@ -24,6 +24,13 @@ type forwardCase struct {
 	GradEvery37   []float64 `json:"grad_every_37"`
 	BN            string    `json:"bn"`
 	BNRunningMean []float64 `json:"bn_running_mean"`
+	// Labels are the targets of the cross-entropy losses.
+	Labels           []int     `json:"labels"`
+	TrainLoss        []float64 `json:"train_loss"`
+	TrainGradEvery37 []float64 `json:"train_grad_every_37"`
+	TrainParamGrads  []float64 `json:"train_param_grads"`
+	EvalLoss         []float64 `json:"eval_loss"`
+	EvalParamGrads   []float64 `json:"eval_param_grads"`
 	// TorchError is PyTorch's own float32 error on each quantity.
 	TorchError map[string]float64 `json:"torch_f32_error"`
 }
@@ -85,9 +92,35 @@ func relErr(got []float32, want []float64) float64 {
 	return math.Sqrt(d) / math.Max(math.Sqrt(w), 1e-12)
 }
 
+// gradSamples returns at most 16 evenly strided values of every parameter's
+// gradient, in sorted name order, as gen_fixtures.py's grad_samples.
+func gradSamples(m nn.Module) []float32 {
+	ps := nn.Parameters(m)
+	slices.SortFunc(ps, func(a, b nn.Named[*autograd.Var]) int { return strings.Compare(a.Name, b.Name) })
+	var out []float32
+	for _, p := range ps {
+		g := p.Value.Grad.Data()
+		step := max(1, len(g)/16)
+		for j, k := 0, 0; j < len(g) && k < 16; j, k = j+step, k+1 {
+			out = append(out, g[j])
+		}
+	}
+	return out
+}
+
+func every37(g []float32) []float32 {
+	var out []float32
+	for j := 0; j < len(g); j += 37 {
+		out = append(out, g[j])
+	}
+	return out
+}
+
 // TestForwardMatchesPyTorch runs each architecture with the same weights as
-// PyTorch: train-mode logits and running statistics, then eval-mode logits
-// and the input gradient, all to float32 accuracy.
+// PyTorch: in train mode the logits, the cross-entropy loss, its input and
+// parameter gradients and the running statistics; then in eval mode the
+// logits, the loss and the input and parameter gradients; all to float32
+// accuracy.
 func TestForwardMatchesPyTorch(t *testing.T) {
 	raw, err := os.ReadFile("testdata/forward.json")
 	if err != nil {
@@ -126,7 +159,15 @@ func TestForwardMatchesPyTorch(t *testing.T) {
 			}
 
 			tp := autograd.NewTape()
-			check("train_logits", nn.Call(m, tp.Input(x)).Data(), c.TrainLogits)
+			xt := tp.Input(x)
+			trainLogits := nn.Call(m, xt)
+			check("train_logits", trainLogits.Data(), c.TrainLogits)
+			loss := autograd.CrossEntropy(trainLogits, c.Labels, 0)
+			check("train_loss", loss.Data(), c.TrainLoss)
+			tp.Backward(loss, append([]*autograd.Var{xt}, paramVars(m)...)...)
+			check("train_grad_every_37", every37(xt.Grad.Data()), c.TrainGradEvery37)
+			check("train_param_grads", gradSamples(m), c.TrainParamGrads)
+			zeroGrads(m)
 			if c.BN != "" {
 				check("bn_running_mean", nn.StateDict(m)[c.BN].Data(), c.BNRunningMean)
 			}
@@ -136,16 +177,28 @@ func TestForwardMatchesPyTorch(t *testing.T) {
 			in := tp.Input(x)
 			logits := nn.Call(m, in)
 			check("eval_logits", logits.Data(), c.EvalLogits)
+			check("eval_loss", autograd.CrossEntropy(logits, c.Labels, 0).Data(), c.EvalLoss)
 			r := tensor.New(logits.Shape()...)
 			for j, u := range uniform(1<<20, r.Len()) {
 				r.Data()[j] = float32(u)
 			}
-			tp.BackwardWith(logits, r, in)
-			var grad []float32
-			for j := 0; j < n; j += 37 {
-				grad = append(grad, in.Grad.Data()[j])
-			}
-			check("grad_every_37", grad, c.GradEvery37)
+			tp.BackwardWith(logits, r, append([]*autograd.Var{in}, paramVars(m)...)...)
+			check("grad_every_37", every37(in.Grad.Data()), c.GradEvery37)
+			check("eval_param_grads", gradSamples(m), c.EvalParamGrads)
 		})
+	}
+}
+
+func paramVars(m nn.Module) []*autograd.Var {
+	var vs []*autograd.Var
+	for _, p := range nn.Parameters(m) {
+		vs = append(vs, p.Value)
+	}
+	return vs
+}
+
+func zeroGrads(m nn.Module) {
+	for _, p := range nn.Parameters(m) {
+		p.Value.ZeroGrad()
 	}
 }

@@ -3,11 +3,13 @@
 #                 torchvision's resnet18/resnet50 and of reference PyTorch definitions of the
 #                 other architectures in the layouts of the repositories they come from;
 #   forward.json  for each architecture, with weights set by a formula both sides compute
-#                 (so no weights are stored): train-mode logits and the first batch norm's
-#                 updated running mean, then eval-mode logits and a sample of the input
-#                 gradient, computed by PyTorch in float64, with PyTorch's own float32 error.
+#                 (so no weights are stored): in train mode the logits, the cross-entropy
+#                 loss, samples of its input and parameter gradients and the first batch
+#                 norm's updated running mean; then in eval mode the logits, the loss and
+#                 samples of the input and parameter gradients of sum(r * logits); all
+#                 computed by PyTorch in float64, with PyTorch's own float32 error.
 # Run from the repository root: /usr/bin/python3 models/testdata/gen_fixtures.py
-import copy, json, math, os, sys
+import copy, importlib.util, json, math, os, sys
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 import torchvision
@@ -150,15 +152,13 @@ def small_cnn(width=32, classes=10):
     return SmallCNN()
 
 def bench_resnet20():
-    # The peer model of /work/shared/bench/torch_resnet20.py, without running its benchmark.
-    path = os.path.join(HERE, "..", "..", "..", "shared", "bench", "torch_resnet20.py")
-    src = open(path).read().split("\nm = ResNet20()")[0]
-    ns = {}
-    argv, sys.argv = sys.argv, sys.argv[:1]
-    exec(compile(src, path, "exec"), ns)
-    sys.argv = argv
+    # The model of robustlab's own PyTorch peer, bench/torch_resnet20.py.
+    path = os.path.join(HERE, "..", "..", "bench", "torch_resnet20.py")
+    spec = importlib.util.spec_from_file_location("torch_resnet20", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
     torch.set_num_threads(1)
-    return ns["ResNet20"]()
+    return mod.ResNet20()
 
 # --- the weights formula (models/forward_test.go computes the same) -----------------------
 def uniform(stream, n):
@@ -246,21 +246,44 @@ cases = [
     ("madry-mnist", {}, MadryMNIST()),
     ("smallcnn", {"width": 8}, small_cnn(8)),
 ]
+LABELS = [3, 7]
+
+def grad_samples(m):
+    # At most 16 evenly strided values of every parameter's gradient, in sorted name order,
+    # concatenated (models/forward_test.go samples the same indices).
+    out = []
+    for k, p in sorted(m.named_parameters()):
+        g = p.grad.flatten()
+        step = max(1, len(g) // 16)
+        out.append(g[::step][:16])
+    return torch.cat(out)
+
 def run(m, x, r, mt, st):
-    # Train mode first: batch statistics, and the running statistics' momentum update.
+    labels = torch.tensor(LABELS)
+    # Train mode first: batch statistics, the running statistics' momentum update, and the
+    # gradients of the mean cross-entropy against LABELS for the input and every parameter.
     m.train()
-    with torch.no_grad():
-        train_logits = m((x - mt) / st)
+    xt = x.clone().requires_grad_(True)
+    train_logits = m((xt - mt) / st)
+    train_loss = F.cross_entropy(train_logits, labels)
+    m.zero_grad()
+    train_loss.backward()
+    train_pgrads = grad_samples(m)
     bn = next((k for k in m.state_dict() if k.endswith("running_mean")), "")
     bn_mean = m.state_dict()[bn].clone() if bn else torch.zeros(0)
-    # Then eval mode on the updated running statistics: logits and the input gradient of
-    # sum(r * logits).
+    # Then eval mode on the updated running statistics: logits, the cross-entropy, and the
+    # input and parameter gradients of sum(r * logits).
     m.eval()
     xg = x.clone().requires_grad_(True)
     logits = m((xg - mt) / st)
+    m.zero_grad()
     (logits * r).sum().backward()
-    return bn, {"train_logits": train_logits.flatten(), "bn_running_mean": bn_mean,
-                "eval_logits": logits.detach().flatten(), "grad_every_37": xg.grad.flatten()[::37]}
+    return bn, {"train_logits": train_logits.detach().flatten(), "bn_running_mean": bn_mean,
+                "train_loss": train_loss.detach().reshape(1),
+                "train_grad_every_37": xt.grad.flatten()[::37], "train_param_grads": train_pgrads,
+                "eval_logits": logits.detach().flatten(),
+                "eval_loss": F.cross_entropy(logits.detach(), labels).reshape(1),
+                "grad_every_37": xg.grad.flatten()[::37], "eval_param_grads": grad_samples(m)}
 
 def rel_err(a, b):
     # Relative L2 error: a ReLU whose input is within rounding of 0 may flip between float32
@@ -286,7 +309,7 @@ for name, opts, m in cases:
     m64 = copy.deepcopy(m).double()
     bn, f32 = run(m, x, r, mt, st)
     _, f64 = run(m64, x.double(), r.double(), mt.double(), st.double())
-    case = {"arch": name, "options": dict(opts, mean=mean, std=std), "input_shape": shape, "bn": bn}
+    case = {"arch": name, "options": dict(opts, mean=mean, std=std), "input_shape": shape, "bn": bn, "labels": LABELS}
     for k, v in f64.items():
         case[k] = v.tolist()
         case["torch_f32_error"] = dict(case.get("torch_f32_error", {}), **{k: rel_err(f32[k], v)})
