@@ -93,8 +93,8 @@ type ShapeBias struct {
 
 // Robust is a model's accuracy under attack at each eps of Results.Eps.
 type Robust struct {
-	// FGSM and PGD hold accuracy under FGSM and under PGD (Steps steps,
-	// step size StepSize*eps, random start) at each eps; Worst is the
+	// FGSM and PGD hold accuracy under FGSM and under PGD (Steps steps of
+	// 2.5*eps/Steps from a random start) at each eps; Worst is the
 	// per-example worst case over both.
 	FGSM  []float64 `json:"fgsm"`
 	PGD   []float64 `json:"pgd"`

@@ -1,0 +1,75 @@
+package study
+
+import (
+	"context"
+	"fmt"
+
+	"robustlab/attack"
+)
+
+// robustRecord is a robust stage's result.
+type robustRecord struct {
+	FGSM, PGD, Worst []float64
+	Warnings         []string
+}
+
+func (r *runner) robustStage(name string) stage {
+	rs := r.spec.Eval.Robust
+	return stage{
+		name: fmt.Sprintf("robustness %s (FGSM, PGD-%d at %d budgets)", name, rs.Steps, len(r.eps)),
+		file: r.stageFile(name, "robust"),
+		// PGD examples mostly fall within a few steps on undefended models;
+		// count half the steps as an estimate.
+		cost: float64(rs.N*len(r.eps)) * (1 + float64(rs.Steps)/2) * costGradStep,
+		run: func(ctx context.Context) (any, error) {
+			m, err := r.load(name)
+			if err != nil {
+				return nil, err
+			}
+			ds, err := r.open("test", rs.N)
+			if err != nil {
+				return nil, err
+			}
+			specs, err := attack.ParseSpecs(fmt.Sprintf("fgsm,pgd?steps=%d", rs.Steps))
+			if err != nil {
+				return nil, err
+			}
+			rep, err := attack.Evaluate(ctx, m, ds, attack.EvalConfig{
+				Attacks: specs, Eps: r.eps, BatchSize: 128, Seed: streamSeed(r.spec.Seed, "robust", name), Log: r.log,
+			})
+			if err != nil {
+				return nil, err
+			}
+			var rec robustRecord
+			for _, e := range r.eps {
+				for _, x := range []struct {
+					label string
+					dst   *[]float64
+				}{{specs[0].Label, &rec.FGSM}, {specs[1].Label, &rec.PGD}, {attack.WorstCase, &rec.Worst}} {
+					acc, ok := rep.Accuracy(x.label, e)
+					if !ok {
+						return nil, fmt.Errorf("the evaluation has no result for %s at eps %g", x.label, e)
+					}
+					*x.dst = append(*x.dst, acc)
+				}
+			}
+			for _, c := range rep.Failed() {
+				rec.Warnings = append(rec.Warnings, c.Name+": "+c.Detail)
+			}
+			return rec, nil
+		},
+	}
+}
+
+func (r *runner) assembleRobust(name string, read func(model, kind string, v any) error, mr *ModelResult) error {
+	var rec robustRecord
+	if err := read(name, "robust", &rec); err != nil {
+		return err
+	}
+	mr.RobustAccuracy = Robust{FGSM: rec.FGSM, PGD: rec.PGD, Worst: rec.Worst, Steps: r.spec.Eval.Robust.Steps,
+		N: r.spec.Eval.Robust.N, Warnings: rec.Warnings}
+	if mr.RobustAccuracy.Warnings == nil {
+		mr.RobustAccuracy.Warnings = []string{}
+	}
+	return nil
+}
