@@ -88,6 +88,10 @@ func (o *oracle) eval(x *tensor.Tensor, idx []int, grad *tensor.Tensor, loss []f
 	}
 	if grad != nil {
 		o.tp.BackwardWith(z, dzT, in)
+		if in.Grad == nil { // the output does not depend on the image
+			grad.Fill(0)
+			return
+		}
 		copy(grad.Data(), in.Grad.Data())
 	}
 }

@@ -146,15 +146,23 @@ func TestAttacksStayInBudget(t *testing.T) {
 	labels := []int{0, 1, 2, 3, 4, 0}
 	const eps = 0.1
 	run := map[string]func() (*tensor.Tensor, error){
-		"fgsm":      func() (*tensor.Tensor, error) { return FGSM(m, x, labels, FGSMConfig{Eps: eps}) },
-		"fgm-l2":    func() (*tensor.Tensor, error) { return FGSM(m, x, labels, FGSMConfig{Eps: eps, Norm: L2}) },
-		"pgd":       func() (*tensor.Tensor, error) { return PGD(m, x, labels, PGDConfig{Eps: eps, Steps: 5, RandomStart: true, Restarts: 2}) },
-		"pgd-l2":    func() (*tensor.Tensor, error) { return PGD(m, x, labels, PGDConfig{Norm: L2, Eps: eps, Steps: 5, RandomStart: true}) },
-		"apgd-ce":   func() (*tensor.Tensor, error) { return APGD(m, x, labels, APGDConfig{Eps: eps, Steps: 10}) },
-		"apgd-dlr":  func() (*tensor.Tensor, error) { return APGD(m, x, labels, APGDConfig{Eps: eps, Steps: 10, Loss: DLR()}) },
-		"apgd-l2":   func() (*tensor.Tensor, error) { return APGD(m, x, labels, APGDConfig{Norm: L2, Eps: eps, Steps: 10}) },
-		"square":    func() (*tensor.Tensor, error) { return Square(m, x, labels, SquareConfig{Eps: eps, Queries: 30}) },
-		"pgd-early": func() (*tensor.Tensor, error) { return PGD(m, x, labels, PGDConfig{Eps: eps, Steps: 5, EarlyStop: true}) },
+		"fgsm":   func() (*tensor.Tensor, error) { return FGSM(m, x, labels, FGSMConfig{Eps: eps}) },
+		"fgm-l2": func() (*tensor.Tensor, error) { return FGSM(m, x, labels, FGSMConfig{Eps: eps, Norm: L2}) },
+		"pgd": func() (*tensor.Tensor, error) {
+			return PGD(m, x, labels, PGDConfig{Eps: eps, Steps: 5, RandomStart: true, Restarts: 2})
+		},
+		"pgd-l2": func() (*tensor.Tensor, error) {
+			return PGD(m, x, labels, PGDConfig{Norm: L2, Eps: eps, Steps: 5, RandomStart: true})
+		},
+		"apgd-ce": func() (*tensor.Tensor, error) { return APGD(m, x, labels, APGDConfig{Eps: eps, Steps: 10}) },
+		"apgd-dlr": func() (*tensor.Tensor, error) {
+			return APGD(m, x, labels, APGDConfig{Eps: eps, Steps: 10, Loss: DLR()})
+		},
+		"apgd-l2": func() (*tensor.Tensor, error) { return APGD(m, x, labels, APGDConfig{Norm: L2, Eps: eps, Steps: 10}) },
+		"square":  func() (*tensor.Tensor, error) { return Square(m, x, labels, SquareConfig{Eps: eps, Queries: 30}) },
+		"pgd-early": func() (*tensor.Tensor, error) {
+			return PGD(m, x, labels, PGDConfig{Eps: eps, Steps: 5, EarlyStop: true})
+		},
 	}
 	for name, f := range run {
 		adv, err := f()
@@ -218,7 +226,9 @@ func TestAttacksAgainstExactRobustness(t *testing.T) {
 			{"apgd-dlr", 10, func() (*tensor.Tensor, error) {
 				return APGD(m, x, labels, APGDConfig{Eps: eps, Steps: 50, Loss: DLR(), Seed: 1})
 			}},
-			{"square", 10, func() (*tensor.Tensor, error) { return Square(m, x, labels, SquareConfig{Eps: eps, Queries: 300, Seed: 1}) }},
+			{"square", 10, func() (*tensor.Tensor, error) {
+				return Square(m, x, labels, SquareConfig{Eps: eps, Queries: 300, Seed: 1})
+			}},
 		}
 		for _, a := range attacks {
 			adv, err := a.f()
@@ -355,8 +365,12 @@ func TestAttacksDeterministic(t *testing.T) {
 		"pgd": func(s uint64) (*tensor.Tensor, error) {
 			return PGD(m, x, labels, PGDConfig{Eps: 0.05, Alpha: 0.001, Steps: 3, RandomStart: true, Restarts: 2, Seed: s})
 		},
-		"apgd":   func(s uint64) (*tensor.Tensor, error) { return APGD(m, x, labels, APGDConfig{Eps: 0.05, Steps: 5, Seed: s}) },
-		"square": func(s uint64) (*tensor.Tensor, error) { return Square(m, x, labels, SquareConfig{Eps: 0.05, Queries: 20, Seed: s}) },
+		"apgd": func(s uint64) (*tensor.Tensor, error) {
+			return APGD(m, x, labels, APGDConfig{Eps: 0.05, Steps: 5, Seed: s})
+		},
+		"square": func(s uint64) (*tensor.Tensor, error) {
+			return Square(m, x, labels, SquareConfig{Eps: 0.05, Queries: 20, Seed: s})
+		},
 	} {
 		a, err := f(7)
 		if err != nil {

@@ -34,8 +34,10 @@ const (
 	// CheckUnbounded: PGD with an unbounded budget (Linf eps = 1 reaches
 	// every image) fools about every example.
 	CheckUnbounded = "unbounded"
-	// CheckIterativeVsSingleStep: the iterative gradient attacks (PGD,
-	// APGD) leave no more examples correct than FGSM.
+	// CheckIterativeVsSingleStep: the iterative attacks on FGSM's own loss,
+	// the cross-entropy (PGD, APGD-CE), leave no more examples correct
+	// than FGSM. (APGD-DLR ascends another loss, with other local maxima:
+	// on a linear model FGSM is optimal and DLR is not.)
 	CheckIterativeVsSingleStep = "iterative-vs-fgsm"
 	// CheckSquareVsWhiteBox: the Square attack, which sees no gradients,
 	// does not beat the best gradient attack.
@@ -121,12 +123,12 @@ func sanityChecks(cfg *EvalConfig, rep *Report, t *tally) []Check {
 		switch {
 		case a.Name == "fgsm" && fgsm == "":
 			fgsm = a.Label
-		case a.iterative():
+		case a.Name == "pgd" || a.Name == "apgd-ce":
 			iter = append(iter, a.Label)
 		}
 	}
 	if fgsm == "" || len(iter) == 0 {
-		c.Skipped, c.Detail = true, "needs fgsm and an iterative attack (pgd, apgd-ce, apgd-dlr)"
+		c.Skipped, c.Detail = true, "needs fgsm and pgd or apgd-ce"
 	} else {
 		var bad []string
 		for _, a := range iter {
@@ -137,7 +139,7 @@ func sanityChecks(cfg *EvalConfig, rep *Report, t *tally) []Check {
 			}
 		}
 		c.Passed = len(bad) == 0
-		c.Detail = "every iterative attack is at least as strong as FGSM"
+		c.Detail = "pgd and apgd-ce are at least as strong as FGSM"
 		if !c.Passed {
 			c.Detail = "FGSM beats an iterative attack: " + strings.Join(bad, "; ")
 		}

@@ -204,9 +204,6 @@ func parseFraction(s string) (float64, error) {
 // gradientFree reports whether the attack uses no gradients.
 func (sp *Spec) gradientFree() bool { return sp.Name == "square" }
 
-// iterative reports whether the attack is a multi-step gradient attack.
-func (sp *Spec) iterative() bool { return !sp.gradientFree() && sp.Name != "fgsm" }
-
 // run attacks examples todo of batch x at budget eps, writing into res,
 // with every attacked example's final prediction known (res.pred >= 0
 // for fooled examples; unfooled ones may be -1 and are settled by the
