@@ -148,7 +148,14 @@ func grow(x []float32, n int) []float32 {
 // aBlockFloats is the size of one packed mc x kc block of op(A).
 func (j *gemmJob) aBlockFloats() int {
 	mr := j.kern.mr
-	return ceilDiv(min(j.m, maxPanelRows), mr) * mr * min(j.k, j.kern.kc)
+	return ceilDiv(min(j.m, maxPanelRows), mr) * mr * j.kc()
+}
+
+// kc is the depth of the K blocks: at most the kernel's kc, and balanced so
+// that K = 576 is three blocks of 192 rather than 256, 256 and a thin 64
+// whose C updates and synchronization cost as much as a full block.
+func (j *gemmJob) kc() int {
+	return ceilDiv(j.k, ceilDiv(j.k, j.kern.kc))
 }
 
 // Splitting K. When C is small and K long (the weight gradient of a
@@ -310,7 +317,7 @@ const (
 func (j *gemmJob) work(w, t int, ablk [2][]float32, s *gemmScratch, bar *barrier, claims *[2]atomic.Int64) {
 	kn := j.kern
 	mr, nr := kn.mr, kn.nr
-	kc := min(j.k, kn.kc)
+	kc := j.kc()
 	panels := ceilDiv(j.n, nr)
 	maxUnit := max(1, kn.bBlockFloats/kc/nr)
 	unit := maxUnit
@@ -451,11 +458,15 @@ func mergeTile(t []float32, ldt, m, n int, alpha, beta float32, c []float32, ldc
 // p0+p], zero-padded to a whole panel.
 func (j *gemmJob) packA(dst []float32, i0, rows, p0, kc int) {
 	mr := j.kern.mr
-	if j.transA && mr == 8 {
-		full := rows / 8
-		packRows8(dst, j.a[p0*j.lda+i0:], j.lda, kc, full)
-		if full*8 < rows {
-			packRowsCopy(dst[full*8*kc:(full+1)*8*kc], j.a, j.lda, p0, kc, i0+full*8, rows-full*8, 8)
+	if j.transA && (mr == 8 || mr == 4) {
+		full := rows / mr
+		if mr == 8 {
+			packRows8(dst, j.a[p0*j.lda+i0:], j.lda, kc, full)
+		} else {
+			packRows4(dst, j.a[p0*j.lda+i0:], j.lda, kc, full)
+		}
+		if full*mr < rows {
+			packRowsCopy(dst[full*mr*kc:(full+1)*mr*kc], j.a, j.lda, p0, kc, i0+full*mr, rows-full*mr, mr)
 		}
 		return
 	}
@@ -464,6 +475,8 @@ func (j *gemmJob) packA(dst []float32, i0, rows, p0, kc int) {
 		r := min(mr, rows-q)
 		if j.transA {
 			packRowsCopy(d, j.a, j.lda, p0, kc, i0+q, r, mr)
+		} else if mr == 4 && r == 4 {
+			transpose4(d, j.a[(i0+q)*j.lda+p0:], j.lda, kc)
 		} else {
 			packTranspose(d, j.a, j.lda, i0+q, r, p0, kc, mr)
 		}
@@ -536,6 +549,22 @@ func packTranspose(d, src []float32, ld, x0, r, p0, kc, w int) {
 		for p := 0; p < kc; p++ {
 			clear(d[p*w+r : p*w+w])
 		}
+	}
+}
+
+// transpose4Go writes dst[p*4+i] = src[i*srcStride+p] for the 4 rows i < 4
+// and the columns p < n of src.
+func transpose4Go(dst, src []float32, srcStride, n int) {
+	if n == 0 {
+		return
+	}
+	r0 := src[:n]
+	r1 := src[srcStride : srcStride+n]
+	r2 := src[2*srcStride : 2*srcStride+n]
+	r3 := src[3*srcStride : 3*srcStride+n]
+	for p := range r0 {
+		o := (*[4]float32)(dst[p*4:])
+		o[0], o[1], o[2], o[3] = r0[p], r1[p], r2[p], r3[p]
 	}
 }
 

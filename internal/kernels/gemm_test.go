@@ -410,6 +410,14 @@ func TestPackingRoutines(t *testing.T) {
 			transpose8Go(want, dstStride, src, srcStride, n)
 			sameBits(t, fmt.Sprintf("transpose8 n=%d dstStride=%d", n, dstStride), len(want), got, want)
 		}
+		{
+			srcStride := n + rng.IntN(5)
+			src := randSlice(rng, 3*srcStride+n)
+			got, want := make([]float32, 4*n), make([]float32, 4*n)
+			transpose4(got, src, srcStride, n)
+			transpose4Go(want, src, srcStride, n)
+			sameBits(t, fmt.Sprintf("transpose4 n=%d", n), len(want), got, want)
+		}
 		for _, panels := range []int{1, 3} {
 			ld := panels*32 + rng.IntN(5)
 			src := randSlice(rng, (n-1)*ld+panels*32)
@@ -421,6 +429,10 @@ func TestPackingRoutines(t *testing.T) {
 			packRows8(got8, src, ld, n, panels)
 			packRowsGo(want8, src, ld, n, panels, 8)
 			sameBits(t, fmt.Sprintf("packRows8 kc=%d panels=%d", n, panels), len(want8), got8, want8)
+			got4, want4 := got[:panels*n*4], want[:panels*n*4]
+			packRows4(got4, src, ld, n, panels)
+			packRowsGo(want4, src, ld, n, panels, 4)
+			sameBits(t, fmt.Sprintf("packRows4 kc=%d panels=%d", n, panels), len(want4), got4, want4)
 		}
 	}
 }

@@ -208,3 +208,95 @@ p8panel:
 p8done:
 	VZEROUPPER
 	RET
+
+// func packRows4AVX2(dst, src *float32, srcStride, kc, panels int)
+// packRows32AVX2 for panels of 4 columns (the AVX2 kernel's A panels).
+TEXT ·packRows4AVX2(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ srcStride+16(FP), R8
+	SHLQ $2, R8
+	MOVQ kc+24(FP), R9
+	MOVQ panels+32(FP), R10
+	MOVQ R9, R11
+	SHLQ $4, R11
+	TESTQ R9, R9
+	JZ    p4done
+	TESTQ R10, R10
+	JZ    p4done
+
+p4row:
+	MOVQ SI, AX
+	MOVQ DI, BX
+	MOVQ R10, CX
+	PREFETCHT0 (SI)(R8*2)
+
+p4panel:
+	VMOVUPS (AX), X0
+	VMOVUPS X0, (BX)
+	ADDQ $16, AX
+	ADDQ R11, BX
+	DECQ CX
+	JNZ  p4panel
+
+	ADDQ R8, SI
+	ADDQ $16, DI
+	DECQ R9
+	JNZ  p4row
+
+p4done:
+	RET
+
+// func transpose4AVX2(dst *float32, src *float32, srcStride int, n int)
+// dst[p*4+i] = src[i*srcStride+p] for the 4 rows i < 4 and the columns
+// p < n of src, n a multiple of 8: per block of 8 columns, unpack and
+// shuffle give columns 0|4, 1|5, 2|6, 3|7 in the halves of four registers,
+// and two lane permutes put them in order for four contiguous stores.
+TEXT ·transpose4AVX2(SB), NOSPLIT, $0-32
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ srcStride+16(FP), R9
+	SHLQ $2, R9
+	MOVQ n+24(FP), CX
+	LEAQ (R9)(R9*2), R10
+	TESTQ CX, CX
+	JZ    t4done
+
+t4loop:
+	PREFETCHT0 256(SI)
+	PREFETCHT0 256(SI)(R9*1)
+	PREFETCHT0 256(SI)(R9*2)
+	PREFETCHT0 256(SI)(R10*1)
+	VMOVUPS (SI), Y0
+	VMOVUPS (SI)(R9*1), Y1
+	VMOVUPS (SI)(R9*2), Y2
+	VMOVUPS (SI)(R10*1), Y3
+
+	VUNPCKLPS Y1, Y0, Y4
+	VUNPCKHPS Y1, Y0, Y5
+	VUNPCKLPS Y3, Y2, Y6
+	VUNPCKHPS Y3, Y2, Y7
+
+	VSHUFPS $0x44, Y6, Y4, Y0
+	VSHUFPS $0xEE, Y6, Y4, Y1
+	VSHUFPS $0x44, Y7, Y5, Y2
+	VSHUFPS $0xEE, Y7, Y5, Y3
+
+	VPERM2F128 $0x20, Y1, Y0, Y4
+	VPERM2F128 $0x20, Y3, Y2, Y5
+	VPERM2F128 $0x31, Y1, Y0, Y6
+	VPERM2F128 $0x31, Y3, Y2, Y7
+
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	VMOVUPS Y6, 64(DI)
+	VMOVUPS Y7, 96(DI)
+
+	ADDQ $32, SI
+	ADDQ $128, DI
+	SUBQ $8, CX
+	JNZ  t4loop
+
+t4done:
+	VZEROUPPER
+	RET

@@ -282,3 +282,39 @@ func packRows8(dst, src []float32, ld, kc, panels int) {
 
 //go:noescape
 func packRows8AVX2(dst, src *float32, srcStride, kc, panels int)
+
+// packRows4 is packRows32 for panels of 4 columns.
+func packRows4(dst, src []float32, ld, kc, panels int) {
+	if !vecAVX2 {
+		packRowsGo(dst, src, ld, kc, panels, 4)
+		return
+	}
+	if kc == 0 || panels == 0 {
+		return
+	}
+	_ = dst[panels*kc*4-1]
+	_ = src[(kc-1)*ld+panels*4-1]
+	packRows4AVX2(&dst[0], &src[0], ld, kc, panels)
+}
+
+// transpose4 writes dst[p*4+i] = src[i*srcStride+p] for the 4 rows i < 4
+// and the columns p < n of src.
+func transpose4(dst, src []float32, srcStride, n int) {
+	done := 0
+	if vecAVX2 {
+		if done = n &^ 7; done > 0 {
+			_ = dst[done*4-1]
+			_ = src[3*srcStride+done-1]
+			transpose4AVX2(&dst[0], &src[0], srcStride, done)
+		}
+	}
+	if done < n {
+		transpose4Go(dst[done*4:], src[done:], srcStride, n-done)
+	}
+}
+
+//go:noescape
+func packRows4AVX2(dst, src *float32, srcStride, kc, panels int)
+
+//go:noescape
+func transpose4AVX2(dst *float32, src *float32, srcStride int, n int)

@@ -27,3 +27,5 @@ func packRows8(dst, src []float32, ld, kc, panels int)  { packRowsGo(dst, src, l
 
 // prefetchRect is a hint; without assembly there is nothing to ask with.
 func prefetchRect(src []float32, off, ld, rows, width int) {}
+func packRows4(dst, src []float32, ld, kc, panels int)     { packRowsGo(dst, src, ld, kc, panels, 4) }
+func transpose4(dst, src []float32, srcStride, n int)      { transpose4Go(dst, src, srcStride, n) }
