@@ -18,15 +18,19 @@ import (
 //	ic: rows of C in blocks of mc (all of M unless it is very tall)
 //	pc: the K dimension in blocks of kc; the mc x kc block of op(A) is
 //	    packed once, cooperatively by all workers, and shared
-//	jc: this worker's columns of C in blocks of nc; the kc x nc block of
-//	    op(B) is packed privately so that it stays in this core's L2
+//	jc: units of NR-column panels of C, claimed by the workers from a
+//	    counter; each unit's kc x nc block of op(B) is packed privately so
+//	    that it stays in that core's L2 (or, for a B that is small and used
+//	    by few row panels, read in place)
 //	ir: MR-row micro-panels of the packed A block (one stays in L1)
 //	jr: NR-column micro-panels of the packed B block (streamed from L2)
 //
-// Workers split the columns of C at NR-panel boundaries, never K, and the
-// K blocking does not depend on the split, so every element of C is
-// computed by the same sequence of operations whatever the thread count:
-// results are bit-identical across runs and across SetThreads values.
+// Units fall on the same panel boundaries whoever claims them, and the K
+// blocking depends only on the shape, so every element of C is computed by
+// the same sequence of operations whatever the thread count: results are
+// bit-identical across runs and across SetThreads values. Problems with a
+// small C and a long K are instead split into K chunks fixed by the shape
+// (see kChunks), summed in chunk order.
 
 // microKernel describes one register-tiled GEMM micro-kernel and the cache
 // blocking that suits it.
