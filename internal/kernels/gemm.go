@@ -57,8 +57,10 @@ const maxPanelRows = 4096
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices, where
 // op(X) is X or its transpose. op(A) is m x k, op(B) is k x n, C is m x n.
-// With beta == 0, C is overwritten (NaNs in C do not propagate). It runs on
-// all workers of the pool; the result does not depend on the worker count.
+// With beta == 0, C is overwritten (NaNs in C do not propagate). C must not
+// overlap A or B. It runs on all workers of the pool; the result does not
+// depend on the worker count. Sizes and leading dimensions that do not fit
+// the slices are programming errors and panic with a description.
 func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	sgemm(Threads(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
