@@ -67,6 +67,9 @@ type EpochEnd struct {
 	RNG  *rand.Rand
 	// Config is the run's configuration.
 	Config *Config
+	// History holds the metrics of the epochs before this one (restored
+	// on resume), so a hook can compare with its earlier verdicts.
+	History []EpochMetrics
 }
 
 // RegimeFactory builds a regime from its configuration, rejecting

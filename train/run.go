@@ -206,7 +206,7 @@ func RunOn(ctx context.Context, cfg Config, trainSet, evalSet data.Dataset, opt 
 		}
 		if hook, ok := regime.(EpochHook); ok {
 			nn.SetTraining(model, false)
-			v, err := hook.AfterEpoch(&EpochEnd{Model: model, Epoch: epoch, Held: held, RNG: rng, Config: &cfg})
+			v, err := hook.AfterEpoch(&EpochEnd{Model: model, Epoch: epoch, Held: held, RNG: rng, Config: &cfg, History: ck.history})
 			nn.SetTraining(model, true)
 			if err != nil {
 				return nil, err
