@@ -85,9 +85,80 @@ func sgemm(threads int, transA, transB bool, m, n, k int, alpha float32, a []flo
 		scaleMatrix(m, n, beta, c, ldc)
 		return
 	}
+	if m == 1 || n == 1 {
+		gemv(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	j := gemmJob{kern: gemmKernel, transA: transA, transB: transB, m: m, n: n, k: k,
 		alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc}
 	j.runOn(threads)
+}
+
+// gemv is Sgemm for a single row or column of C (a batch of one through a
+// linear layer), where a tile of MR x NR would be mostly padding: it is a
+// sequence of Axpy or Dot calls over the rows of the matrix operand, in a
+// fixed order. Strided vectors are gathered into scratch space first.
+func gemv(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	s := getScratch()
+	defer putScratch(s)
+	if m == 1 {
+		// c[0, :] = alpha * x^T op(B) + beta*c, x = op(A)[0, :].
+		x := a[:k]
+		if transA {
+			s.a = grow(s.a, k)
+			for p := range s.a {
+				s.a[p] = a[p*lda]
+			}
+			x = s.a
+		}
+		y := c[:n]
+		if transB {
+			for j := range y {
+				v := alpha * float32(Dot(x, b[j*ldb:j*ldb+k]))
+				if beta != 0 {
+					v += float32(beta * y[j])
+				}
+				y[j] = v
+			}
+			return
+		}
+		scaleMatrix(1, n, beta, y, n)
+		for p, xp := range x {
+			Axpy(alpha*xp, b[p*ldb:p*ldb+n], y)
+		}
+		return
+	}
+	// n == 1: c[:, 0] = alpha * op(A) x + beta*c, x = op(B)[:, 0].
+	x := b[:k]
+	if !transB {
+		s.b = grow(s.b, k)
+		for p := range s.b {
+			s.b[p] = b[p*ldb]
+		}
+		x = s.b
+	}
+	if !transA {
+		for i := 0; i < m; i++ {
+			v := alpha * float32(Dot(a[i*lda:i*lda+k], x))
+			if beta != 0 {
+				v += float32(beta * c[i*ldc])
+			}
+			c[i*ldc] = v
+		}
+		return
+	}
+	y := grow(s.tile, m)
+	s.tile = y
+	clear(y)
+	for p, xp := range x {
+		Axpy(alpha*xp, a[p*lda:p*lda+m], y)
+	}
+	for i, v := range y {
+		if beta != 0 {
+			v += float32(beta * c[i*ldc])
+		}
+		c[i*ldc] = v
+	}
 }
 
 // gemmJob is one GEMM call and the blocking chosen for it.

@@ -237,7 +237,7 @@ func TestSgemmAwkward(t *testing.T) {
 // into chunks (the long ones).
 func TestSgemmBlocking(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	shapes := [][3]int{{70, 1100, 600}, {33, 40, 1030}, {maxPanelRows + 9, 5, 3}, {9, 2000, 20}, {20, 30, 5000}, {9, 70, 2*kSplitMinK*kSplitMaxChunks + 77}}
+	shapes := [][3]int{{70, 1100, 600}, {33, 40, 1030}, {maxPanelRows + 9, 5, 3}, {9, 2000, 20}, {20, 30, 5000}, {9, 70, 2*kSplitMinK*kSplitMaxChunks + 77}, {1, 300, 500}, {300, 1, 500}}
 	for _, kn := range gemmKernels {
 		withKernel(kn, func() {
 			for i, s := range shapes {
@@ -255,9 +255,9 @@ func TestSgemmBetaZeroOverwrites(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, kn := range gemmKernels {
 		withKernel(kn, func() {
-			for _, s := range [][3]int{{17, 33, 5}, {8, 32, 300}, {3, 3, 0}} {
+			for i, s := range [][3]int{{17, 33, 5}, {8, 32, 300}, {3, 3, 0}, {1, 40, 9}, {40, 1, 9}, {1, 1, 3}} {
 				for _, alpha := range []float32{1, 0, -2} {
-					g := newGemmCase(rng, false, true, s[0], s[1], s[2], alpha, 0, 0)
+					g := newGemmCase(rng, i%2 == 0, i%3 != 0, s[0], s[1], s[2], alpha, 0, 0)
 					for i := range g.c {
 						g.c[i] = float32(math.NaN())
 						if i%3 == 0 {
