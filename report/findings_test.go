@@ -1,0 +1,161 @@
+package report
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"testing"
+
+	"robustlab/study"
+)
+
+// texts are the findings' texts, one per line.
+func texts(fs []Finding) string {
+	var b strings.Builder
+	for _, f := range fs {
+		b.WriteString(f.Topic + ": " + f.Text + "\n")
+	}
+	return b.String()
+}
+
+func TestFindingsStateTheNumbers(t *testing.T) {
+	r := syntheticResults()
+	got := texts(Findings(r))
+	std, tex, adv := r.Models[0], r.Models[1], r.Models[2]
+	sp := r.Models[3]
+	want := []string{
+		fmt.Sprintf("Shape bias is %.2f for texture-randomized vs %.2f for standard (difference +%.2f, more than twice",
+			tex.ShapeBias.ShapeBias, std.ShapeBias.ShapeBias, tex.ShapeBias.ShapeBias-std.ShapeBias.ShapeBias),
+		"At eps 8/255, PGD accuracy is 51.0% for adversarial vs 0.0% for standard (+51.0 points, more than twice",
+		fmt.Sprintf("under salt-pepper noise from %.1f%% to %.1f%% (+", 100*std.Noise.Mean["salt-pepper"], 100*sp.Noise.Mean["salt-pepper"]),
+		fmt.Sprintf("under uniform noise from %.1f%% to %.1f%% (+1.8 points, within twice its standard error", 100*std.Noise.Mean["uniform"], 100*sp.Noise.Mean["uniform"]),
+		fmt.Sprintf("The share of gradient mass on the object is %.1f%% for adversarial vs %.1f%% for standard", 100*adv.Saliency["gradient"].Object, 100*std.Saliency["gradient"].Object),
+		"Clean accuracy ranges from 90.2% (adversarial) to 98.1% (standard).",
+		"from most to least alike: texture-randomized 0.62, noise-salt-pepper 0.62, noise-uniform 0.62, adversarial 0.21.",
+		"Across the 5 models, shape bias and PGD accuracy at eps 8/255 have Spearman rank correlation",
+	}
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("findings lack %q:\n%s", w, got)
+		}
+	}
+}
+
+func TestFindingsSayNoDifferenceWhenThereIsNone(t *testing.T) {
+	r := syntheticResults()
+	// The adversarial model measured exactly like the standard one.
+	std := r.Models[0]
+	r.Models[2].ShapeBias = std.ShapeBias
+	r.Models[2].RobustAccuracy = std.RobustAccuracy
+	r.Models[2].Saliency = std.Saliency
+	for i := range r.Models {
+		r.Models[i].CleanAccuracy = 0.9
+	}
+	got := texts(Findings(r))
+	for _, w := range []string{
+		fmt.Sprintf("Shape bias is %.2f for adversarial vs %.2f for standard (difference +0.00, within twice its standard error of", std.ShapeBias.ShapeBias, std.ShapeBias.ShapeBias),
+		"no clear difference",
+		"Clean accuracy is 90.0% for all 5 models.",
+		"PGD accuracy is 0.0% for adversarial vs 0.0% for standard (+0.0 points, within twice",
+	} {
+		if !strings.Contains(got, w) {
+			t.Errorf("findings lack %q:\n%s", w, got)
+		}
+	}
+	for _, line := range strings.Split(got, "\n") {
+		if strings.Contains(line, "for adversarial vs") && strings.Contains(line, "more than twice") {
+			t.Errorf("an identical pair was called different: %s", line)
+		}
+	}
+}
+
+func TestFindingsDegradeWithOtherModels(t *testing.T) {
+	r := syntheticResults()
+	// A user's own spec: no model carries a default name, and one of them
+	// is a standard-regime baseline found by its regime.
+	names := []string{"baseline", "sin", "madry", "sp", "un"}
+	for i := range r.Models {
+		r.Models[i].Name = names[i]
+		r.Models[i].Regime = []string{"standard", "stylized", "pgd", "noise", "mixup"}[i]
+		r.Models[i].TrainData = "shapes:train"
+		r.Models[i].Description = ""
+	}
+	r.SaliencyAgreement = nil
+	got := texts(Findings(r))
+	for _, w := range []string{
+		"PGD accuracy is 51.0% for madry (the adversarial model) vs 0.0% for baseline (the standard model)",
+		"Clean accuracy ranges from",
+	} {
+		if !strings.Contains(got, w) {
+			t.Errorf("findings lack %q:\n%s", w, got)
+		}
+	}
+	// sp is a noise model but names no noise family, so no transfer claim
+	// is made about it; neither is one about a texture-randomized model.
+	for _, bad := range []string{"Training with", "texture-randomized", "sin (the"} {
+		if strings.Contains(got, bad) {
+			t.Errorf("findings claim %q without the model:\n%s", bad, got)
+		}
+	}
+
+	// A single model: nothing to compare, and no panic.
+	one := &study.Results{Models: []study.ModelResult{{Name: "x", CleanAccuracy: 0.5}}}
+	if fs := Findings(one); len(fs) != 0 {
+		t.Errorf("findings for one model: %v", fs)
+	}
+}
+
+func TestNoiseFindingWithoutStandardModel(t *testing.T) {
+	r := syntheticResults()
+	r.Models = r.Models[3:] // only the two noise models
+	got := texts(Findings(r))
+	if !strings.Contains(got, "Trained with salt-pepper noise, noise-salt-pepper has mean accuracy 94.4% under salt-pepper noise and 58.8% under uniform noise, 55.6% under gaussian noise.") {
+		t.Errorf("findings:\n%s", got)
+	}
+}
+
+func TestTrainedFamily(t *testing.T) {
+	fams := []string{"salt-pepper", "uniform", "gaussian", "gaussian-blur"}
+	for _, c := range []struct {
+		m    study.ModelResult
+		want string
+	}{
+		{study.ModelResult{Name: "noise-salt-pepper"}, "salt-pepper"},
+		{study.ModelResult{Name: "noise_Uniform"}, "uniform"},
+		{study.ModelResult{Name: "n1", TrainData: "shapes:train", Description: "Gaussian blur augmentation"}, "gaussian-blur"},
+		{study.ModelResult{Name: "n2"}, ""},
+	} {
+		if got := trainedFamily(&c.m, fams); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.m, got, c.want)
+		}
+	}
+}
+
+func TestDifference(t *testing.T) {
+	for _, c := range []struct {
+		a, b, seA, seB float64
+		unit, want     string
+	}{
+		{0.9, 0.5, 0.01, 0.01, "points", "+40.0 points, more than twice its standard error of 1.4 points"},
+		{0.51, 0.5, 0.01, 0.01, "points", "+1.0 points, within twice its standard error of 1.4 points: no clear difference"},
+		{0.2, 0.5, 0, 0, "points", "-30.0 points"},
+		{0.91, 0.10, 0.006, 0.008, "%.2f", "difference +0.81, more than twice its standard error of 0.01"},
+	} {
+		if got := difference(c.a, c.b, c.seA, c.seB, c.unit); got != c.want {
+			t.Errorf("difference(%v, %v) = %q, want %q", c.a, c.b, got, c.want)
+		}
+	}
+}
+
+func TestProportionSE(t *testing.T) {
+	if got, want := proportionSE(0.5, 100), 0.05; math.Abs(got-want) > 1e-15 {
+		t.Errorf("SE(0.5, 100) = %v, want %v", got, want)
+	}
+	// A perfect score keeps half an image of doubt.
+	if got, want := proportionSE(1, 100), math.Sqrt(0.995*0.005/100); math.Abs(got-want) > 1e-15 {
+		t.Errorf("SE(1, 100) = %v, want %v", got, want)
+	}
+	if proportionSE(0.5, 0) != 0 {
+		t.Error("an unknown sample size must give no error")
+	}
+}
