@@ -45,6 +45,9 @@ var (
 	colourInterior   = color.RGBA{0x7F, 0xB8, 0xDA, 0xFF}
 	colourBackground = color.RGBA{0xDD, 0xDD, 0xDD, 0xFF}
 	colourReference  = color.RGBA{0x55, 0x55, 0x55, 0xFF}
+	// colourFrame marks a heat-map cell; vermillion stands out on both
+	// ends of the blue accuracy scale.
+	colourFrame = color.RGBA{0xD5, 0x5E, 0x00, 0xFF}
 )
 
 // colourScale maps a value in [lo, hi] to a colour by linear interpolation

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 
 	"gonum.org/v1/plot"
@@ -42,7 +43,7 @@ func noiseHeatmapFigure(r *study.Results) ([]byte, error) {
 			values[i] = append(values[i], noiseMean(m, f))
 		}
 	}
-	g := &cellGrid{values: values, scale: accuracyScale, gapAfterCol: 0, fontSize: 10,
+	g := &cellGrid{values: values, scale: accuracyScale, gapAfterCol: 0, fontSize: 10, outlined: trainedNoiseCells(r),
 		format: func(v float64) string { return fmt.Sprintf("%.1f%%", 100*v) }}
 	p := newCellPlot("Accuracy under test noise (mean over severities "+severityRange(r)+")", g, labels(r), cols)
 	p.X.Label.Text = "test noise"
@@ -51,6 +52,18 @@ func noiseHeatmapFigure(r *study.Results) ([]byte, error) {
 		h += 0.4 * vg.Inch
 	}
 	return panels([][]*plot.Plot{{p}}, h, 0, nil)
+}
+
+// trainedNoiseCells are the heat map's cells {model, 1 + family} of the
+// noise each noise-trained model saw in training: framed, so that
+// transfer reads along a row away from its frame.
+func trainedNoiseCells(r *study.Results) map[[2]int]bool {
+	cells := map[[2]int]bool{}
+	for _, nm := range cast(r).noise {
+		i := slices.IndexFunc(r.Models, func(m study.ModelResult) bool { return m.Name == nm.model.Name })
+		cells[[2]int{i, 1 + slices.Index(r.NoiseFamilies, nm.family)}] = true
+	}
+	return cells
 }
 
 // severityRange writes the study's severities as "1-5" or "1, 3, 5".

@@ -159,3 +159,13 @@ func TestProportionSE(t *testing.T) {
 		t.Error("an unknown sample size must give no error")
 	}
 }
+
+func TestTrainedNoiseCells(t *testing.T) {
+	got := trainedNoiseCells(syntheticResults())
+	// noise-salt-pepper (row 3) under salt-pepper (column 1 after clean),
+	// noise-uniform (row 4) under uniform (column 2).
+	want := map[[2]int]bool{{3, 1}: true, {4, 2}: true}
+	if len(got) != len(want) || !got[[2]int{3, 1}] || !got[[2]int{4, 2}] {
+		t.Errorf("framed cells %v, want %v", got, want)
+	}
+}

@@ -22,6 +22,8 @@ type cellGrid struct {
 	// (to set a reference column such as "clean" apart).
 	gapAfterCol int
 	fontSize    float64
+	// outlined cells ({row, column}) get a frame in colourFrame.
+	outlined map[[2]int]bool
 }
 
 // Plot draws the cells.
@@ -46,6 +48,11 @@ func (g *cellGrid) Plot(c draw.Canvas, p *plot.Plot) {
 			c.FillPolygon(fill, []vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}})
 			c.StrokeLines(draw.LineStyle{Color: color.White, Width: vg.Points(1)},
 				[]vg.Point{{X: x0, Y: y0}, {X: x1, Y: y0}, {X: x1, Y: y1}, {X: x0, Y: y1}, {X: x0, Y: y0}})
+			if g.outlined[[2]int{i, j}] {
+				in := vg.Points(2)
+				c.StrokeLines(draw.LineStyle{Color: colourFrame, Width: vg.Points(3)},
+					[]vg.Point{{X: x0 + in, Y: y0 + in}, {X: x1 - in, Y: y0 + in}, {X: x1 - in, Y: y1 - in}, {X: x0 + in, Y: y1 - in}, {X: x0 + in, Y: y0 + in}})
+			}
 			sty.Color = inkOn(fill)
 			c.FillText(sty, vg.Point{X: (x0 + x1) / 2, Y: (y0 + y1) / 2}, label)
 		}

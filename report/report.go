@@ -338,7 +338,7 @@ func noiseSection(r *study.Results, fig func(file, alt, caption string) []figure
 	return section{
 		ID: "noise", Title: "Noise robustness and transfer (S2)",
 		Paragraphs: []string{text},
-		Figures: append(fig("figures/noise_transfer.png", "Matrix of mean accuracy, models by test noise families", "Mean accuracy under each test noise (rows: models; columns: noise families)."),
+		Figures: append(fig("figures/noise_transfer.png", "Matrix of mean accuracy, models by test noise families", "Mean accuracy under each test noise (rows: models; columns: noise families); a frame marks the noise a model was trained with."),
 			fig("figures/noise_severity.png", "Accuracy against severity, one panel per noise family", "Accuracy against severity per noise family; severity 0 is clean accuracy.")...),
 		Missing: "The study did not test the models under noise.",
 	}
