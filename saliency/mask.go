@@ -18,10 +18,15 @@ type MaskScore struct {
 	// Band is the fraction on the object's boundary band (the shape cue),
 	// Interior the fraction on the rest of the object (its texture).
 	Band, Interior float64
-	// ObjectArea and BandArea are the fractions of the image's pixels in
-	// the object and in its band: what a uniform map would score, the
-	// chance level to read Object and Band against.
-	ObjectArea, BandArea float64
+	// OuterBand is the fraction on the background within the band's width
+	// of the object: the outside of the outline, where half of a response
+	// to the edge falls. Band + OuterBand is the mass on the outline.
+	OuterBand float64
+	// ObjectArea, BandArea and OuterBandArea are the fractions of the
+	// image's pixels in the object, its band and its outer band: what a
+	// uniform map would score, the chance levels to read the fractions
+	// against.
+	ObjectArea, BandArea, OuterBandArea float64
 	// Pointing is 1 if the map's maximum of |m| is on the object, 0 if
 	// not; where several pixels share the maximum, the fraction of them on
 	// the object. It is NaN for a zero map.
@@ -62,8 +67,13 @@ func MaskMetrics(maps, masks *tensor.Tensor, o MaskOptions) ([]MaskScore, error)
 			obj[p] = v >= 0.5
 		}
 		band := BoundaryBand(obj, h, w, d)
-		var total, onObj, onBand float64
-		var nObj, nBand int
+		bg := make([]bool, hw)
+		for p, o := range obj {
+			bg[p] = !o
+		}
+		outer := BoundaryBand(bg, h, w, d)
+		var total, onObj, onBand, onOuter float64
+		var nObj, nBand, nOuter int
 		peak := math.Inf(-1)
 		for p, v := range m {
 			a := math.Abs(float64(v))
@@ -76,14 +86,19 @@ func MaskMetrics(maps, masks *tensor.Tensor, o MaskOptions) ([]MaskScore, error)
 				onBand += a
 				nBand++
 			}
+			if outer[p] {
+				onOuter += a
+				nOuter++
+			}
 			peak = max(peak, a)
 		}
-		s := MaskScore{ObjectArea: float64(nObj) / float64(hw), BandArea: float64(nBand) / float64(hw)}
+		s := MaskScore{ObjectArea: float64(nObj) / float64(hw), BandArea: float64(nBand) / float64(hw), OuterBandArea: float64(nOuter) / float64(hw)}
 		if total > 0 {
 			s.Object = onObj / total
 			s.Background = (total - onObj) / total
 			s.Band = onBand / total
 			s.Interior = (onObj - onBand) / total
+			s.OuterBand = onOuter / total
 			var ties, hits int
 			for p, v := range m {
 				if math.Abs(float64(v)) == peak {
@@ -95,7 +110,7 @@ func MaskMetrics(maps, masks *tensor.Tensor, o MaskOptions) ([]MaskScore, error)
 			}
 			s.Pointing = float64(hits) / float64(ties)
 		} else {
-			s.Object, s.Background, s.Band, s.Interior, s.Pointing = math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN()
+			s.Object, s.Background, s.Band, s.Interior, s.OuterBand, s.Pointing = math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN()
 		}
 		out[i] = s
 	}
@@ -107,7 +122,8 @@ func MaskMetrics(maps, masks *tensor.Tensor, o MaskOptions) ([]MaskScore, error)
 // the (2d+1) x (2d+1) square around them, so that the band is the object
 // minus its erosion by that square. The image's frame is not an edge: a
 // shape cut by the border has no band along it (nothing beyond the frame
-// is background). obj holds h*w pixels, true on the object.
+// is background). obj holds h*w pixels, true on the object. With obj
+// inverted, it gives the outer band: the background near the object.
 //
 // The band carries the shape's outline (what a silhouette keeps); the
 // interior the rest of the object, its texture. It is computed in O(h*w)
@@ -158,9 +174,9 @@ func BoundaryBand(obj []bool, h, w, d int) []bool {
 // MaskSummary is the mean of MaskScores over images, each field over the
 // images where it is defined (maps that are not all zero).
 type MaskSummary struct {
-	Object, Background, Band, Interior Stat
-	ObjectArea, BandArea               Stat
-	Pointing                           Stat
+	Object, Background, Band, Interior, OuterBand Stat
+	ObjectArea, BandArea, OuterBandArea           Stat
+	Pointing                                      Stat
 }
 
 // SummarizeMask summarizes per-image scores.
@@ -173,12 +189,14 @@ func SummarizeMask(s []MaskScore) MaskSummary {
 		return Summarize(v)
 	}
 	return MaskSummary{
-		Object:     col(func(m MaskScore) float64 { return m.Object }),
-		Background: col(func(m MaskScore) float64 { return m.Background }),
-		Band:       col(func(m MaskScore) float64 { return m.Band }),
-		Interior:   col(func(m MaskScore) float64 { return m.Interior }),
-		ObjectArea: col(func(m MaskScore) float64 { return m.ObjectArea }),
-		BandArea:   col(func(m MaskScore) float64 { return m.BandArea }),
-		Pointing:   col(func(m MaskScore) float64 { return m.Pointing }),
+		Object:        col(func(m MaskScore) float64 { return m.Object }),
+		Background:    col(func(m MaskScore) float64 { return m.Background }),
+		Band:          col(func(m MaskScore) float64 { return m.Band }),
+		Interior:      col(func(m MaskScore) float64 { return m.Interior }),
+		OuterBand:     col(func(m MaskScore) float64 { return m.OuterBand }),
+		ObjectArea:    col(func(m MaskScore) float64 { return m.ObjectArea }),
+		BandArea:      col(func(m MaskScore) float64 { return m.BandArea }),
+		OuterBandArea: col(func(m MaskScore) float64 { return m.OuterBandArea }),
+		Pointing:      col(func(m MaskScore) float64 { return m.Pointing }),
 	}
 }

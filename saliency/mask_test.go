@@ -24,9 +24,10 @@ func square8() []float32 {
 func TestMaskMetricsAreExactOnHandMadeMaps(t *testing.T) {
 	maps := tensor.New(4, 8, 8)
 	// Image 0: 3 on the interior (3,3), -2 on the band (2,2) (magnitude
-	// counts), 5 on the background (0,0): total 10.
+	// counts), 5 on the far background (0,0), 1 on the outer band (1,3):
+	// total 11.
 	m0 := maps.Index(0).Data()
-	m0[3*8+3], m0[2*8+2], m0[0] = 3, -2, 5
+	m0[3*8+3], m0[2*8+2], m0[0], m0[1*8+3] = 3, -2, 5, 1
 	// Image 1: the maximum 4 twice, once on the object (4,4), once off
 	// (7,7): the pointing game scores half.
 	m1 := maps.Index(1).Data()
@@ -50,18 +51,21 @@ func TestMaskMetricsAreExactOnHandMadeMaps(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []MaskScore{
-		{Object: 0.5, Background: 0.5, Band: 0.2, Interior: 0.3, Pointing: 0},
-		{Object: 5.0 / 9, Background: 4.0 / 9, Band: 1.0 / 9, Interior: 4.0 / 9, Pointing: 0.5},
+		{Object: 5.0 / 11, Background: 6.0 / 11, Band: 2.0 / 11, Interior: 3.0 / 11, OuterBand: 1.0 / 11, Pointing: 0},
+		{Object: 5.0 / 9, Background: 4.0 / 9, Band: 1.0 / 9, Interior: 4.0 / 9, OuterBand: 0, Pointing: 0.5},
 		{Object: 1, Background: 0, Band: 1, Interior: 0, Pointing: 1},
 	}
 	for i, w := range want {
-		w.ObjectArea, w.BandArea = 16.0/64, 12.0/64
+		// The outer band is the 6x6 square around the object less the
+		// object: 20 pixels.
+		w.ObjectArea, w.BandArea, w.OuterBandArea = 16.0/64, 12.0/64, 20.0/64
 		g := got[i]
 		for _, f := range []struct {
 			name      string
 			got, want float64
 		}{{"object", g.Object, w.Object}, {"background", g.Background, w.Background}, {"band", g.Band, w.Band},
-			{"interior", g.Interior, w.Interior}, {"pointing", g.Pointing, w.Pointing},
+			{"interior", g.Interior, w.Interior}, {"outer band", g.OuterBand, w.OuterBand}, {"pointing", g.Pointing, w.Pointing},
+			{"outer band area", g.OuterBandArea, w.OuterBandArea},
 			{"object area", g.ObjectArea, w.ObjectArea}, {"band area", g.BandArea, w.BandArea}} {
 			if math.Abs(f.got-f.want) > 1e-15 {
 				t.Errorf("image %d: %s = %g, want %g", i, f.name, f.got, f.want)
@@ -73,7 +77,7 @@ func TestMaskMetricsAreExactOnHandMadeMaps(t *testing.T) {
 		t.Errorf("zero map: %+v", z)
 	}
 	s := SummarizeMask(got)
-	if s.Object.N != 3 || s.Object.Skipped != 1 || math.Abs(s.Object.Mean-(0.5+5.0/9+1)/3) > 1e-15 || s.Pointing.Mean != 0.5 {
+	if s.Object.N != 3 || s.Object.Skipped != 1 || math.Abs(s.Object.Mean-(5.0/11+5.0/9+1)/3) > 1e-15 || s.Pointing.Mean != 0.5 {
 		t.Errorf("summary %+v", s)
 	}
 	// [N,H,W] masks work as [N,1,H,W] ones; the default band at 8x8 is 1.

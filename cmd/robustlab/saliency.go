@@ -65,8 +65,9 @@ viridis-like one; --overlay draws them over the images.
 
 With --metrics FILE the maps of the first --metrics-n images are also measured
 and written as JSON: where the data has object masks (shapes), the fraction of
-map mass on the object, on its boundary band of --band pixels (the shape cue)
-and in its interior (the texture cue), and the pointing game; on any data,
+map mass on the object, on its boundary band of --band pixels (the shape cue),
+in its interior (the texture cue) and on the background within --band pixels of
+it (the outline's outer side), and the pointing game; on any data,
 deletion and insertion curves and their areas (Petsiuk et al. 2018; --curve-steps);
 the model-randomization check of Adebayo et al. 2018 (--randomization full:
 rank correlation with the maps of the same architecture freshly initialized;
@@ -296,7 +297,8 @@ type modelSaliency struct {
 	Accuracy float64 `json:"accuracy"`
 	// Mask is present where the data has object masks.
 	Mask *maskJSON `json:"mask,omitempty"`
-	// Pointing is the pointing game's hit rate (with masks).
+	// The deletion and insertion curves' areas, and the curves averaged
+	// over the images.
 	DeletionAUC   saliency.Stat `json:"deletion_auc"`
 	InsertionAUC  saliency.Stat `json:"insertion_auc"`
 	DeletionMean  []float64     `json:"deletion_curve"`
@@ -309,7 +311,10 @@ type modelSaliency struct {
 	// and relative to |f(x) - f(x')|.
 	Completeness         *saliency.Stat `json:"ig_completeness_error,omitempty"`
 	RelativeCompleteness *saliency.Stat `json:"ig_relative_completeness_error,omitempty"`
-	Seconds              float64        `json:"seconds"`
+	// Within5 is the fraction of images whose relative error is at most
+	// 5%, the bar Integrated Gradients' approximation is held to.
+	Within5 *float64 `json:"ig_within_5pct,omitempty"`
+	Seconds float64  `json:"seconds"`
 }
 
 type maskJSON struct {
@@ -318,8 +323,10 @@ type maskJSON struct {
 	Background saliency.Stat `json:"background"`
 	Band       saliency.Stat `json:"band"`
 	Interior   saliency.Stat `json:"interior"`
+	OuterBand  saliency.Stat `json:"outer_band"`
 	ObjectArea saliency.Stat `json:"object_area"`
 	BandArea   saliency.Stat `json:"band_area"`
+	OuterArea  saliency.Stat `json:"outer_band_area"`
 	Pointing   saliency.Stat `json:"pointing_game"`
 }
 
@@ -476,7 +483,7 @@ func measureModel(ctx context.Context, r *saliencyRun, f saliencyFlags, model nn
 			bw = saliency.BandWidth(imgs.images.Dim(2), imgs.images.Dim(3))
 		}
 		m.Mask = &maskJSON{BandWidth: bw, Object: s.Object, Background: s.Background, Band: s.Band, Interior: s.Interior,
-			ObjectArea: s.ObjectArea, BandArea: s.BandArea, Pointing: s.Pointing}
+			OuterBand: s.OuterBand, ObjectArea: s.ObjectArea, BandArea: s.BandArea, OuterArea: s.OuterBandArea, Pointing: s.Pointing}
 	}
 	curves := r.curves
 	curves.Progress = progressTo(r.log, "deletion/insertion")
@@ -493,8 +500,16 @@ func measureModel(ctx context.Context, r *saliencyRun, f saliencyFlags, model nn
 	m.DeletionAUC, m.InsertionAUC = saliency.Summarize(c.DeletionAUC), saliency.Summarize(c.InsertionAUC)
 	m.DeletionMean, m.InsertionMean = meanCurve(c.Deletion), meanCurve(c.Insertion)
 	if ig != nil {
-		e, rel := saliency.Summarize(ig.CompletenessErrors()), saliency.Summarize(ig.RelativeCompletenessErrors())
-		m.Completeness, m.RelativeCompleteness = &e, &rel
+		rels := ig.RelativeCompletenessErrors()
+		e, rel := saliency.Summarize(ig.CompletenessErrors()), saliency.Summarize(rels)
+		within := 0
+		for _, v := range rels {
+			if v <= 0.05 {
+				within++
+			}
+		}
+		frac := float64(within) / float64(len(rels))
+		m.Completeness, m.RelativeCompleteness, m.Within5 = &e, &rel, &frac
 	}
 	if f.randomization != "none" {
 		o := meta.Options
@@ -614,11 +629,11 @@ func predictionCaptions(logits *tensor.Tensor, labels []int, classes []string, n
 }
 
 func printSaliencySummary(w io.Writer, r *saliencyMetrics) {
-	fmt.Fprintf(w, "%-14s %6s %7s %7s %7s %7s %8s %8s %8s\n", "model", "acc", "object", "band", "inter", "point", "del.AUC", "ins.AUC", "rand.rho")
+	fmt.Fprintf(w, "%-14s %6s %7s %7s %7s %7s %7s %8s %8s %8s\n", "model", "acc", "object", "band", "inter", "outer", "point", "del.AUC", "ins.AUC", "rand.rho")
 	for _, m := range r.Models {
-		obj, band, inter, point := math.NaN(), math.NaN(), math.NaN(), math.NaN()
+		obj, band, inter, outer, point := math.NaN(), math.NaN(), math.NaN(), math.NaN(), math.NaN()
 		if m.Mask != nil {
-			obj, band, inter, point = m.Mask.Object.Mean, m.Mask.Band.Mean, m.Mask.Interior.Mean, m.Mask.Pointing.Mean
+			obj, band, inter, outer, point = m.Mask.Object.Mean, m.Mask.Band.Mean, m.Mask.Interior.Mean, m.Mask.OuterBand.Mean, m.Mask.Pointing.Mean
 		}
 		rho := math.NaN()
 		if m.Randomization != nil {
@@ -626,11 +641,11 @@ func printSaliencySummary(w io.Writer, r *saliencyMetrics) {
 		} else if len(m.Cascade) > 0 {
 			rho = m.Cascade[len(m.Cascade)-1].Summary.Mean
 		}
-		fmt.Fprintf(w, "%-14s %6.3f %7.3f %7.3f %7.3f %7.3f %8.3f %8.3f %8.3f\n", m.Name, m.Accuracy, obj, band, inter, point,
+		fmt.Fprintf(w, "%-14s %6.3f %7.3f %7.3f %7.3f %7.3f %7.3f %8.3f %8.3f %8.3f\n", m.Name, m.Accuracy, obj, band, inter, outer, point,
 			m.DeletionAUC.Mean, m.InsertionAUC.Mean, rho)
 		if m.RelativeCompleteness != nil {
-			fmt.Fprintf(w, "%-14s IG completeness error: mean %.4f, relative mean %.4f max %.4f\n", "", m.Completeness.Mean,
-				m.RelativeCompleteness.Mean, m.RelativeCompleteness.Max)
+			fmt.Fprintf(w, "%-14s IG completeness error: mean %.4f, relative mean %.4f max %.4f, %.0f%% of images within 5%%\n", "",
+				m.Completeness.Mean, m.RelativeCompleteness.Mean, m.RelativeCompleteness.Max, 100**m.Within5)
 		}
 	}
 	for _, p := range r.Pairs {

@@ -114,7 +114,7 @@ func TestSaliencyWritesTheGridAndTheMetrics(t *testing.T) {
 					t.Fatalf("%s: randomization ran", c.method)
 				}
 			}
-			if (c.method == "ig") != (model.Completeness != nil) {
+			if (c.method == "ig") != (model.Completeness != nil && model.Within5 != nil) {
 				t.Fatalf("%s: completeness %+v", c.method, model.Completeness)
 			}
 		}
