@@ -69,6 +69,8 @@ type AdvBatch struct {
 
 // Report is the result of Evaluate.
 type Report struct {
+	// Model names the model (its file), if the caller says.
+	Model string `json:"model,omitempty"`
 	// Data names the data set (its spec).
 	Data string `json:"data"`
 	// N is the number of examples evaluated, Classes the model's outputs.

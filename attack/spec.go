@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"robustlab/internal/fraction"
 	"robustlab/tensor"
 )
 
@@ -92,7 +93,13 @@ func ParseSpec(s string) (Spec, error) {
 	if err != nil {
 		return Spec{}, fmt.Errorf("attack %q: bad settings %q: %v", raw, query, err)
 	}
-	for k, v := range vals {
+	given := make([]string, 0, len(vals))
+	for k := range vals {
+		given = append(given, k)
+	}
+	sort.Strings(given)
+	for _, k := range given {
+		v := vals[k]
 		if !contains(keys, k) {
 			return Spec{}, fmt.Errorf("attack %q: %s takes no setting %q (it takes %s)", raw, name, k, strings.Join(keys, ", "))
 		}
@@ -173,32 +180,15 @@ func (sp *Spec) set(k, v string) error {
 			err = fmt.Errorf("random_start=%q is not 0 or 1", v)
 		}
 	case "alpha":
-		if sp.Alpha, err = parseFraction(v); err == nil && !(sp.Alpha > 0) {
+		if sp.Alpha, err = fraction.Parse(v); err == nil && !(sp.Alpha > 0) {
 			err = fmt.Errorf("alpha must be positive, got %s", v)
 		}
 	case "p":
-		if sp.PInit, err = parseFraction(v); err == nil && !(sp.PInit > 0 && sp.PInit <= 1) {
+		if sp.PInit, err = fraction.Parse(v); err == nil && !(sp.PInit > 0 && sp.PInit <= 1) {
 			err = fmt.Errorf("p must be in (0, 1], got %s", v)
 		}
 	}
 	return err
-}
-
-// parseFraction reads "0.01" or "2/255".
-func parseFraction(s string) (float64, error) {
-	if num, den, ok := strings.Cut(s, "/"); ok {
-		a, err1 := strconv.ParseFloat(num, 64)
-		b, err2 := strconv.ParseFloat(den, 64)
-		if err1 != nil || err2 != nil || b == 0 {
-			return 0, fmt.Errorf("%q is not a number or a fraction such as 2/255", s)
-		}
-		return a / b, nil
-	}
-	v, err := strconv.ParseFloat(s, 64)
-	if err != nil {
-		return 0, fmt.Errorf("%q is not a number or a fraction such as 2/255", s)
-	}
-	return v, nil
 }
 
 // gradientFree reports whether the attack uses no gradients.
