@@ -62,9 +62,9 @@ type ModelSpec struct {
 	Label       string `yaml:"label"`
 	Description string `yaml:"description"`
 	// Split is the shapes split it trains on (default "train").
-	Split string `yaml:"split"`
+	Split string `yaml:"split,omitempty"`
 	// Epochs, if set, overrides Train.Epochs.
-	Epochs int `yaml:"epochs"`
+	Epochs int `yaml:"epochs,omitempty"`
 	// Regime is its training regime.
 	Regime RegimeSpec `yaml:"regime"`
 }
@@ -73,14 +73,14 @@ type ModelSpec struct {
 // fractions such as 4/255).
 type RegimeSpec struct {
 	Name          string  `yaml:"name"`
-	Eps           string  `yaml:"eps"`
-	Alpha         string  `yaml:"alpha"`
-	Steps         int     `yaml:"steps"`
-	Beta          float64 `yaml:"beta"`
-	Noise         string  `yaml:"noise"`
-	Severities    []int   `yaml:"severities"`
-	CleanFraction float64 `yaml:"clean_fraction"`
-	CheckOverfit  bool    `yaml:"check_overfit"`
+	Eps           string  `yaml:"eps,omitempty"`
+	Alpha         string  `yaml:"alpha,omitempty"`
+	Steps         int     `yaml:"steps,omitempty"`
+	Beta          float64 `yaml:"beta,omitempty"`
+	Noise         string  `yaml:"noise,omitempty"`
+	Severities    []int   `yaml:"severities,omitempty"`
+	CleanFraction float64 `yaml:"clean_fraction,omitempty"`
+	CheckOverfit  bool    `yaml:"check_overfit,omitempty"`
 }
 
 // EvalSpec chooses the evaluations.
