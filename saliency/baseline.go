@@ -54,6 +54,16 @@ func ParseBaseline(s string) (Baseline, error) {
 	return 0, fmt.Errorf("saliency: unknown baseline %q (known: %s)", s, strings.Join(baselineNames, ", "))
 }
 
+// checkBlur rejects a blur sigma that is not a number or so wide (beyond
+// 16 image sizes) that its kernel would be a waste of memory: the blur of
+// a smaller one is already flat.
+func checkBlur(sigma float64, h, w int) error {
+	if limit := 16 * float64(max(h, w)); !(sigma > 0 && sigma <= limit) {
+		return fmt.Errorf("saliency: blur sigma %g pixels outside (0, %g] for %dx%d images", sigma, limit, h, w)
+	}
+	return nil
+}
+
 // baselineImage writes image i's baseline into dst; x is the image, C x H x
 // W. DefaultBaseline must have been resolved by the caller.
 func baselineImage(b Baseline, dst, x []float32, c, h, w int, sigma float64, seed uint64, i int) error {

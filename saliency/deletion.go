@@ -77,6 +77,9 @@ func DeletionInsertion(ctx context.Context, model nn.Module, images *tensor.Tens
 	if o.BlurSigma <= 0 {
 		o.BlurSigma = max(1, float64(w)/8)
 	}
+	if err := checkBlur(o.BlurSigma, h, w); err != nil {
+		return nil, err
+	}
 	hw, chw, steps := h*w, c*h*w, o.Steps
 	x := images.Data()
 	del, ins := make([]float32, n*chw), make([]float32, n*chw)

@@ -152,4 +152,7 @@ func TestDeletionInsertionErrors(t *testing.T) {
 			t.Errorf("error %v, want %q", err, c.want)
 		}
 	}
+	if _, err := DeletionInsertion(ctx, m, x, targets, tensor.New(5, h, w), CurveOptions{BlurSigma: math.Inf(1)}); err == nil || !strings.Contains(err.Error(), "blur sigma +Inf") {
+		t.Errorf("infinite blur: %v", err)
+	}
 }

@@ -159,6 +159,9 @@ func ComputeIG(ctx context.Context, model nn.Module, images *tensor.Tensor, targ
 		return nil, err
 	}
 	o = o.withDefaults(images.Dim(3))
+	if err := checkBlur(o.BlurSigma, images.Dim(2), images.Dim(3)); err != nil {
+		return nil, err
+	}
 	alphas, weights, err := o.Rule.Points(o.Steps)
 	if err != nil {
 		return nil, err

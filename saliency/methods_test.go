@@ -322,6 +322,9 @@ func TestMethodErrors(t *testing.T) {
 		{"infinite output", broken, x, targets, Gradient, Options{}, "not finite"},
 		{"too few trapezoid steps", m, x, targets, IntegratedGradients, Options{Steps: 1, Rule: RiemannTrapezoid}, "too few"},
 		{"unknown method", m, x, targets, Method(42), Options{}, "unknown method"},
+		{"NaN noise", m, x, targets, SmoothGrad, Options{NoiseLevel: math.NaN()}, "noise level NaN"},
+		{"NaN blur", m, x, targets, IntegratedGradients, Options{Baseline: Blur, BlurSigma: math.NaN()}, "blur sigma NaN"},
+		{"huge blur", m, x, targets, IntegratedGradients, Options{Baseline: Blur, BlurSigma: 1e12}, "outside (0, 128]"},
 	}
 	for _, c := range cases {
 		_, err := Compute(ctx, c.model, c.x, c.targets, c.method, c.o)

@@ -186,6 +186,9 @@ func Compute(ctx context.Context, model nn.Module, images *tensor.Tensor, target
 			return nil, err
 		}
 		o = o.withDefaults(images.Dim(3))
+		if math.IsNaN(o.NoiseLevel) || math.IsInf(o.NoiseLevel, 0) {
+			return nil, fmt.Errorf("saliency: SmoothGrad noise level %g is not a fraction of the image's range", o.NoiseLevel)
+		}
 		return smoothGrad(ctx, model, images, targets, m, o.NoiseLevel, o)
 	case IntegratedGradients:
 		r, err := ComputeIG(ctx, model, images, targets, o)
