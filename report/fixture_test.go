@@ -36,7 +36,7 @@ func syntheticResults() *study.Results {
 			map[string][]float64{"salt-pepper": {0.80, 0.61, 0.42, 0.30, 0.21}, "uniform": {0.90, 0.75, 0.55, 0.38, 0.27}, "gaussian": {0.88, 0.70, 0.50, 0.33, 0.22}},
 			study.SaliencyStats{Object: 0.41, Boundary: 0.12, Interior: 0.29, Pointing: 0.55, ObjectArea: 0.31, N: 64},
 			study.SaliencyStats{Object: 0.48, Boundary: 0.15, Interior: 0.33, Pointing: 0.66, ObjectArea: 0.31, N: 64}},
-		{"texture-randomized", "Texture-randomized", "standard", "shapes:random-texture", 0.953, [3]float64{0.948, 0.861, 0.113},
+		{"texture-randomized", "Texture-randomized", "standard", "shapes:random-texture?size=32&n=12000", 0.953, [3]float64{0.948, 0.861, 0.113},
 			0.86, 0.08, 0.06,
 			[]float64{0.953, 0.60, 0.29, 0.06, 0.01, 0}, []float64{0.953, 0.64, 0.38, 0.17, 0.08, 0.04},
 			map[string][]float64{"salt-pepper": {0.85, 0.70, 0.52, 0.39, 0.28}, "uniform": {0.91, 0.80, 0.63, 0.47, 0.35}, "gaussian": {0.90, 0.77, 0.59, 0.42, 0.30}},

@@ -76,7 +76,7 @@ func writeMarkdownTable(b *bytes.Buffer, t table) {
 		for i, c := range cells {
 			c = mdCell(c)
 			if i == 0 && label != "" {
-				c += " (" + mdCell(label) + ")"
+				c += " — " + mdCell(label)
 			}
 			b.WriteString(" " + c + " |")
 		}

@@ -184,7 +184,7 @@ func TestMarkdownTableMatchesResults(t *testing.T) {
 		if len(row) != len(header) {
 			t.Fatalf("row %d has %d cells for %d columns", i, len(row), len(header))
 		}
-		if want := m.Name + " (" + m.Label + ")"; row[0] != want {
+		if want := m.Name + " — " + m.Label; row[0] != want {
 			t.Errorf("row %d model %q, want %q", i, row[0], want)
 		}
 		checks := map[string]string{
@@ -196,7 +196,7 @@ func TestMarkdownTableMatchesResults(t *testing.T) {
 			"uniform":               p(m.Noise.Mean["uniform"]),
 			"Object (gradient)":     p(m.Saliency["gradient"].Object),
 			"Pointing (smoothgrad)": p(m.Saliency["smoothgrad"].Pointing),
-			"Train data":            m.TrainData,
+			"Train data":            strings.Split(m.TrainData, "?")[0],
 		}
 		for name, want := range checks {
 			j, ok := col[name]

@@ -67,7 +67,7 @@ func resultsTable(r *study.Results) table {
 	if len(methods) > 0 {
 		t.Notes = append(t.Notes, "Object is the share of the saliency map's mass on the object; Pointing is the fraction of images whose map peaks on the object.")
 	}
-	t.Notes = append(t.Notes, "Shape bias is shape / (shape + texture) decisions on cue-conflict images (0 = all texture, 1 = all shape); accuracies are percentages; – means not measured.")
+	t.Notes = append(t.Notes, "Shape bias is shape / (shape + texture) decisions on cue-conflict images (0 = all texture, 1 = all shape); accuracies are percentages; – means not measured. Train data names the data set; its options are under Models.")
 
 	for i := range r.Models {
 		m := &r.Models[i]
@@ -77,7 +77,10 @@ func resultsTable(r *study.Results) table {
 		} else {
 			t.Labels = append(t.Labels, "")
 		}
-		row = append(row, orDash(m.Regime), orDash(m.TrainData), pct(m.CleanAccuracy))
+		// The data set without its options keeps the column narrow; the
+		// Models list gives the whole spec.
+		data, _, _ := strings.Cut(m.TrainData, "?")
+		row = append(row, orDash(m.Regime), orDash(data), pct(m.CleanAccuracy))
 		for _, s := range splits {
 			row = append(row, pct(splitAccuracy(m, s)))
 		}
