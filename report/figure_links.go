@@ -22,12 +22,11 @@ type measure struct {
 // link is a pair of measures and their rank correlation over the models
 // that have both.
 type link struct {
-	x, y  measure
-	xs    []float64
-	ys    []float64
-	who   []int // model indices of the pairs
-	rho   float64
-	title string
+	x, y measure
+	xs   []float64
+	ys   []float64
+	who  []int // model indices of the pairs
+	rho  float64
 }
 
 // links are the pairs of measures the seed asks about: shape bias,
