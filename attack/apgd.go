@@ -180,7 +180,7 @@ func (c *APGDConfig) once(o *oracle, x *tensor.Tensor, act []int, rng *rand.Rand
 		return
 	}
 	lastCheck := 0
-	for k := 0; k < c.Steps; k++ {
+	for k := 0; k < c.Steps && !o.cancelled(); k++ {
 		// z = P(x^(k) + eta * direction(grad)); x^(k+1) = P(x^(k) +
 		// a(z - x^(k)) + (1-a)(x^(k) - x^(k-1))), with a = 1 on the first
 		// step (no momentum yet).

@@ -265,7 +265,7 @@ func Evaluate(ctx context.Context, m nn.Module, ds data.Dataset, cfg EvalConfig)
 			return nil, err
 		}
 		nb := len(b.Labels)
-		if err := evalBatch(m, b, bi, &cfg, rep, t); err != nil {
+		if err := evalBatch(ctx, m, b, bi, &cfg, rep, t); err != nil {
 			b.Release()
 			return nil, fmt.Errorf("attack: evaluating %s: %w", info.Name, err)
 		}
@@ -319,13 +319,14 @@ const (
 )
 
 // evalBatch runs everything on one batch and appends its rows.
-func evalBatch(m nn.Module, b *data.Batch, bi int, cfg *EvalConfig, rep *Report, t *tally) error {
+func evalBatch(ctx context.Context, m nn.Module, b *data.Batch, bi int, cfg *EvalConfig, rep *Report, t *tally) error {
 	x := b.Images
 	o, done, err := session(m, x, b.Labels, nil, CrossEntropy(), false)
 	if err != nil {
 		return err
 	}
 	defer done()
+	o.ctx = ctx
 	rep.Classes = o.k
 	for _, a := range cfg.Attacks {
 		if a.Name == "apgd-dlr" {
@@ -363,6 +364,9 @@ func evalBatch(m nn.Module, b *data.Batch, bi int, cfg *EvalConfig, rep *Report,
 			st := time.Now()
 			res := newOutcome(x)
 			a.run(o, x, todo, eps, streamRNG(cfg.Seed, bi, ai, e), res)
+			if err := ctx.Err(); err != nil {
+				return err
+			}
 			settle(o, res, todo)
 			t.seconds[a.Label] += time.Since(st).Seconds()
 			pred := append([]int(nil), cleanPred...)

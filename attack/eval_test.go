@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"errors"
 	"math"
 	"os"
 	"path/filepath"
@@ -355,5 +356,16 @@ func TestSanityRules(t *testing.T) {
 				t.Errorf("%s: %s passed=%v (%s)", c.name, ch.Name, ch.Passed, ch.Detail)
 			}
 		}
+	}
+}
+
+// TestEvaluateCancelled: a cancelled context stops the evaluation with
+// its error instead of a report.
+func TestEvaluateCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Evaluate(ctx, newLinearModel(0), protoSet{n: 20}, EvalConfig{Attacks: mustSpecs(t, "pgd"), Eps: []float64{0.1}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error %v, want context.Canceled", err)
 	}
 }

@@ -1,6 +1,7 @@
 package attack
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"sync"
@@ -20,6 +21,9 @@ var tapes = sync.Pool{New: func() any { return autograd.NewTape() }}
 // Attacks ask about a subset of the batch (the examples still in play);
 // idx maps the rows of the images they pass to indices in the whole batch.
 type oracle struct {
+	// ctx, if set, stops an attack early when it is cancelled (the caller
+	// then discards the result).
+	ctx     context.Context
 	m       nn.Module
 	tp      *autograd.Tape
 	obj     Objective
@@ -33,6 +37,9 @@ type oracle struct {
 	// the score-based attack's budget and for reports.
 	queries int
 }
+
+// cancelled reports whether the attack should stop now.
+func (o *oracle) cancelled() bool { return o.ctx != nil && o.ctx.Err() != nil }
 
 // target returns the target class of batch example i, or -1.
 func (o *oracle) target(i int) int {

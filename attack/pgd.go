@@ -191,7 +191,7 @@ func (c *PGDConfig) run(o *oracle, x *tensor.Tensor, todo []int, rng *rand.Rand,
 		}
 		grad := tensor.New(xs.Shape()...)
 		loss, pred, keep := make([]float64, len(act)), make([]int, len(act)), make([]bool, len(act))
-		for s := 0; s < c.Steps && len(act) > 0; s++ {
+		for s := 0; s < c.Steps && len(act) > 0 && !o.cancelled(); s++ {
 			o.eval(adv, act, grad, loss, pred)
 			if c.EarlyStop {
 				n := len(act)

@@ -184,7 +184,7 @@ func (c *SquareConfig) run(o *oracle, x *tensor.Tensor, todo []int, rng *rand.Ra
 
 	o.eval(cur, act, nil, f[:n], pred[:n])
 	drop(cur, f)
-	for it := 1; it < c.Queries && len(act) > 0; it++ {
+	for it := 1; it < c.Queries && len(act) > 0 && !o.cancelled(); it++ {
 		s := int(math.Round(math.Sqrt(squareP(c.PInit, it, c.Queries) * float64(h*w))))
 		s = max(min(s, min(h, w)-1), 1)
 		copy(cand.Data(), cur.Data())
