@@ -151,14 +151,15 @@ func reluBackwardGo(dst, g, out []float32) {
 	}
 }
 
-// sumIntoGo adds x[i] to lanes[(off+i) mod sumLanes], off = 0 here: callers
-// pass slices that start at a multiple of sumLanes.
+// sumIntoGo adds x[i] to lanes[i mod sumLanes]. The assembly bodies stop at
+// a multiple of sumLanes, so the Go tail continues the same lane pattern.
 func sumIntoGo(lanes *[sumLanes]float64, x []float32) {
 	for i, v := range x {
 		lanes[i%sumLanes] += float64(v)
 	}
 }
 
+// dotIntoGo adds the exact products x[i]*y[i] to lanes[i mod sumLanes].
 func dotIntoGo(lanes *[sumLanes]float64, x, y []float32) {
 	y = y[:len(x)]
 	for i, v := range x {
