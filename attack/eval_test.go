@@ -369,3 +369,23 @@ func TestEvaluateCancelled(t *testing.T) {
 		t.Fatalf("error %v, want context.Canceled", err)
 	}
 }
+
+// FuzzParseSpec: any string is either a known attack with settings in
+// range, labelled as written, or an error; never a panic.
+func FuzzParseSpec(f *testing.F) {
+	for _, s := range []string{"pgd", "pgd?steps=50&restarts=10&alpha=2/255", "square?queries=5&p=0.1", "apgd-dlr?norm=l2", "fgsm?x=%zz", "?", "pgd?steps=-1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		sp, err := ParseSpec(s)
+		if err != nil {
+			return
+		}
+		if _, ok := specKeys[sp.Name]; !ok || sp.Label != strings.TrimSpace(s) {
+			t.Fatalf("ParseSpec(%q) = %+v", s, sp)
+		}
+		if (sp.Name == "pgd" || strings.HasPrefix(sp.Name, "apgd")) && sp.Steps < 1 || sp.Name == "square" && sp.Queries < 1 {
+			t.Fatalf("ParseSpec(%q) accepted %+v", s, sp)
+		}
+	})
+}
