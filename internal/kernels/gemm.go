@@ -440,6 +440,10 @@ func (j *gemmJob) work(w, t int, ablk [2][]float32, s *gemmScratch, bar *barrier
 				ncur := min(unit*nr, j.n-jc)
 				bp := s.b[:ceilDiv(ncur, nr)*nr*kcur]
 				full := ncur / nr * nr
+				if direct && kn.half != nil && ncur-full == nr/2 {
+					// The half-width kernel reads exactly the ragged panel.
+					full = ncur
+				}
 				if direct {
 					// Only a ragged last panel needs packing (zero padding).
 					if full < ncur {

@@ -233,11 +233,12 @@ func TestSgemmAwkward(t *testing.T) {
 }
 
 // TestSgemmBlocking covers problems that span several K blocks, several B
-// blocks per worker, several packed A blocks (the tall case) and K split
-// into chunks (the long ones).
+// blocks per worker, several packed A blocks (the tall case), K split into
+// chunks (the long ones), matrix-vector products and B read in place with a
+// half-width last panel.
 func TestSgemmBlocking(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	shapes := [][3]int{{70, 1100, 600}, {33, 40, 1030}, {maxPanelRows + 9, 5, 3}, {9, 2000, 20}, {20, 30, 5000}, {9, 70, 2*kSplitMinK*kSplitMaxChunks + 77}, {1, 300, 500}, {300, 1, 500}}
+	shapes := [][3]int{{70, 1100, 600}, {33, 40, 1030}, {maxPanelRows + 9, 5, 3}, {9, 2000, 20}, {20, 30, 5000}, {9, 70, 2*kSplitMinK*kSplitMaxChunks + 77}, {1, 300, 500}, {300, 1, 500}, {16, 48, 40}, {5, 16, 7}}
 	for _, kn := range gemmKernels {
 		withKernel(kn, func() {
 			for i, s := range shapes {
