@@ -547,7 +547,7 @@ func (j *gemmJob) packA(dst []float32, i0, rows, p0, kc int) {
 			packRows4(dst, j.a[p0*j.lda+i0:], j.lda, kc, full)
 		}
 		if full*mr < rows {
-			packRowsCopy(dst[full*mr*kc:(full+1)*mr*kc], j.a, j.lda, p0, kc, i0+full*mr, rows-full*mr, mr)
+			packRowsCopy(dst[full*mr*kc:(full+1)*mr*kc], j.a, j.lda, p0, kc, i0+full*mr, rows-full*mr, mr, mr)
 		}
 		return
 	}
@@ -555,11 +555,11 @@ func (j *gemmJob) packA(dst []float32, i0, rows, p0, kc int) {
 		d := dst[q*kc : (q+mr)*kc]
 		r := min(mr, rows-q)
 		if j.transA {
-			packRowsCopy(d, j.a, j.lda, p0, kc, i0+q, r, mr)
+			packRowsCopy(d, j.a, j.lda, p0, kc, i0+q, r, mr, mr)
 		} else if mr == 4 && r == 4 {
 			transpose4(d, j.a[(i0+q)*j.lda+p0:], j.lda, kc)
 		} else {
-			packTranspose(d, j.a, j.lda, i0+q, r, p0, kc, mr)
+			packTranspose(d, j.a, j.lda, i0+q, r, p0, kc, mr, mr)
 		}
 	}
 }
@@ -569,31 +569,42 @@ func (j *gemmJob) packA(dst []float32, i0, rows, p0, kc int) {
 // op(B)[p0+p, j0+q*nr+x], zero-padded to a whole panel.
 func (j *gemmJob) packB(dst []float32, p0, kc, j0, cols int) {
 	nr := j.kern.nr
+	full := cols / nr * nr
+	// A ragged last panel is zero-padded only as far as the kernel that
+	// multiplies it reads.
+	pad := nr
+	if j.kern.half != nil && cols-full <= nr/2 {
+		pad = nr / 2
+	}
 	if !j.transB {
-		full := cols / nr * nr
 		if nr == 32 {
 			packRows32(dst, j.b[p0*j.ldb+j0:], j.ldb, kc, full/nr)
 		} else {
 			for q := 0; q < full; q += nr {
-				packRowsCopy(dst[q*kc:(q+nr)*kc], j.b, j.ldb, p0, kc, j0+q, nr, nr)
+				packRowsCopy(dst[q*kc:(q+nr)*kc], j.b, j.ldb, p0, kc, j0+q, nr, nr, nr)
 			}
 		}
 		if full < cols {
-			packRowsCopy(dst[full*kc:(full+nr)*kc], j.b, j.ldb, p0, kc, j0+full, cols-full, nr)
+			packRowsCopy(dst[full*kc:(full+nr)*kc], j.b, j.ldb, p0, kc, j0+full, cols-full, nr, pad)
 		}
 		return
 	}
 	for q := 0; q < cols; q += nr {
-		packTranspose(dst[q*kc:(q+nr)*kc], j.b, j.ldb, j0+q, min(nr, cols-q), p0, kc, nr)
+		r := min(nr, cols-q)
+		w := nr
+		if r < nr {
+			w = pad
+		}
+		packTranspose(dst[q*kc:(q+nr)*kc], j.b, j.ldb, j0+q, r, p0, kc, nr, w)
 	}
 }
 
 // packRowsCopy packs a panel from a matrix stored with the panel's width
 // contiguous: d[p*w+x] = src[(p0+p)*ld + x0 + x] for x < r, zero for
-// r <= x < w.
-func packRowsCopy(d, src []float32, ld, p0, kc, x0, r, w int) {
+// r <= x < pad (pad <= w; the columns past pad are never read).
+func packRowsCopy(d, src []float32, ld, p0, kc, x0, r, w, pad int) {
 	for p := 0; p < kc; p++ {
-		row := d[p*w : p*w+w]
+		row := d[p*w : p*w+pad]
 		s := (p0+p)*ld + x0
 		copy(row, src[s:s+r])
 		clear(row[r:])
@@ -614,8 +625,8 @@ func packRowsGo(dst, src []float32, ld, kc, panels, w int) {
 
 // packTranspose packs a panel from a matrix stored with the panel's depth
 // contiguous: d[p*w+x] = src[(x0+x)*ld + p0 + p] for x < r, zero for
-// r <= x < w. Groups of 8 source rows go through transpose8.
-func packTranspose(d, src []float32, ld, x0, r, p0, kc, w int) {
+// r <= x < pad (pad <= w). Groups of 8 source rows go through transpose8.
+func packTranspose(d, src []float32, ld, x0, r, p0, kc, w, pad int) {
 	x := 0
 	for ; x+8 <= r; x += 8 {
 		transpose8(d[x:], w, src[(x0+x)*ld+p0:], ld, kc)
@@ -626,9 +637,9 @@ func packTranspose(d, src []float32, ld, x0, r, p0, kc, w int) {
 			d[p*w+x] = v
 		}
 	}
-	if r < w {
+	if r < pad {
 		for p := 0; p < kc; p++ {
-			clear(d[p*w+r : p*w+w])
+			clear(d[p*w+r : p*w+pad])
 		}
 	}
 }
