@@ -104,6 +104,12 @@ func (r *runner) assembleSaliency(name string, read func(model, kind string, v a
 	return read(name, "saliency", &mr.Saliency)
 }
 
+// methodTitle names the study's saliency methods in figure titles.
+var methodTitle = map[string]string{
+	"gradient":   "Gradient (Simonyan et al. 2014)",
+	"smoothgrad": "SmoothGrad (Smilkov et al. 2017)",
+}
+
 // agreementRecord is the final stage's result.
 type agreementRecord struct {
 	Agreement []Agreement       `json:"agreement"`
@@ -167,7 +173,7 @@ func (r *runner) agreementStage() stage {
 					rows = append(rows, saliency.Row{Label: label, Maps: all[m.Name][mn].Slice(0, k)})
 				}
 				img, err := saliency.RenderGrid(images, captions, rows, saliency.RenderOptions{
-					Title: fmt.Sprintf("%s maps (|gradient|, max over channels), one row per model", mn)})
+					Title: fmt.Sprintf("%s: |map| (max over colour channels) for the true class, one row per model", methodTitle[mn])})
 				if err != nil {
 					return nil, err
 				}
