@@ -103,13 +103,17 @@ func project(norm Norm, adv, x *tensor.Tensor, eps float32) {
 // randomStart writes into adv a uniformly random point near x: for Linf
 // x + U(-eps, eps) per pixel (Madry et al. 2018, sec. 5, as their
 // mnist_challenge draws it), for L2 x plus a perturbation of random
-// direction and length U(0, eps); then clipped to [0,1]. The draws come
+// direction and length U(0, eps); clipped to [0,1] if clip. The draws come
 // from rng in element order.
-func randomStart(norm Norm, adv, x *tensor.Tensor, eps float32, rng *rand.Rand) {
+func randomStart(norm Norm, adv, x *tensor.Tensor, eps float32, rng *rand.Rand, clip bool) {
+	lo, hi := float32(0), float32(1)
+	if !clip {
+		lo, hi = float32(math.Inf(-1)), float32(math.Inf(1))
+	}
 	a, xd := adv.Data(), x.Data()
 	if norm == Linf {
 		for j := range a {
-			a[j] = min(max(xd[j]+(2*rng.Float32()-1)*eps, 0), 1)
+			a[j] = min(max(xd[j]+(2*rng.Float32()-1)*eps, lo), hi)
 		}
 		return
 	}
@@ -124,7 +128,7 @@ func randomStart(norm Norm, adv, x *tensor.Tensor, eps float32, rng *rand.Rand) 
 			f = float32(rng.Float64() * float64(eps) / n)
 		}
 		for j, v := range ai {
-			ai[j] = min(max(xi[j]+f*v, 0), 1)
+			ai[j] = min(max(xi[j]+f*v, lo), hi)
 		}
 	}
 }

@@ -33,6 +33,12 @@ type PGDConfig struct {
 	// RandomStart starts from a uniformly random point of the ball (see
 	// randomStart) instead of the image itself.
 	RandomStart bool
+	// UnclippedStart leaves the random start unclipped to [0,1] (every
+	// later iterate is clipped), as Wong et al. 2020's FGSM training draws
+	// it: on pixels at 0 or 1, such as MNIST's background, clipping would
+	// cancel half the start's noise, and weaker noise invites catastrophic
+	// overfitting (de Jorge et al. 2022 study the effect).
+	UnclippedStart bool
 	// Start, if non-nil, is the first iterate (shape of the images; it is
 	// projected onto the budget first): for parity tests with fixed starts
 	// and for warm starts. It excludes RandomStart.
@@ -76,6 +82,8 @@ func (c *PGDConfig) check(x *tensor.Tensor) error {
 		return fmt.Errorf("attack: restarts must be >= 0, got %d", c.Restarts)
 	case c.Restarts > 1 && !c.RandomStart:
 		return fmt.Errorf("attack: %d restarts need a random start (they would all repeat the same run)", c.Restarts)
+	case c.UnclippedStart && !c.RandomStart:
+		return fmt.Errorf("attack: an unclipped start needs a random start")
 	case c.Start != nil && c.RandomStart:
 		return fmt.Errorf("attack: a fixed start and a random start exclude each other")
 	case c.Start != nil && (x == nil || !tensor.SameShape(c.Start.Shape(), x.Shape())):
@@ -185,7 +193,7 @@ func (c *PGDConfig) run(o *oracle, x *tensor.Tensor, todo []int, rng *rand.Rand,
 			project(c.Norm, adv, xs, eps)
 		case c.RandomStart:
 			adv = tensor.New(xs.Shape()...)
-			randomStart(c.Norm, adv, xs, eps, rng)
+			randomStart(c.Norm, adv, xs, eps, rng, !c.UnclippedStart)
 		default:
 			adv = xs.Clone()
 		}
@@ -193,7 +201,9 @@ func (c *PGDConfig) run(o *oracle, x *tensor.Tensor, todo []int, rng *rand.Rand,
 		loss, pred, keep := make([]float64, len(act)), make([]int, len(act)), make([]bool, len(act))
 		for s := 0; s < c.Steps && len(act) > 0 && !o.cancelled(); s++ {
 			o.eval(adv, act, grad, loss, pred)
-			if c.EarlyStop {
+			// An unclipped start is no valid image: it cannot count as a
+			// success.
+			if c.EarlyStop && !(s == 0 && c.UnclippedStart) {
 				n := len(act)
 				for j, i := range act {
 					keep[j] = !o.success(i, pred[j])

@@ -449,3 +449,41 @@ func TestBadInputs(t *testing.T) {
 		}
 	}
 }
+
+// inputRecorder is the linear test model noting the smallest pixel it has
+// been given.
+type inputRecorder struct {
+	*linearModel
+	lowest float32
+}
+
+func (r *inputRecorder) Forward(x *autograd.Var) *autograd.Var {
+	for _, v := range x.Data() {
+		r.lowest = min(r.lowest, v)
+	}
+	return r.linearModel.Forward(x)
+}
+
+// TestUnclippedStart: with UnclippedStart the model sees the random start
+// below 0 on black pixels (Wong et al.'s FGSM training), the result is
+// still a valid image; by default the start is clipped.
+func TestUnclippedStart(t *testing.T) {
+	x := tensor.New(2, 1, protoSide, protoSide) // black images
+	labels := []int{0, 1}
+	for _, unclipped := range []bool{false, true} {
+		m := &inputRecorder{linearModel: newLinearModel(0)}
+		adv, err := PGD(m, x, labels, PGDConfig{Eps: 0.3, Alpha: 0.375, Steps: 1, RandomStart: true, UnclippedStart: unclipped})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seen := m.lowest < 0; seen != unclipped {
+			t.Errorf("unclipped=%v: the model saw a lowest pixel of %g", unclipped, m.lowest)
+		}
+		if adv.MinAll() < 0 || adv.MaxAll() > 0.3+1e-6 {
+			t.Errorf("unclipped=%v: result in [%g, %g], want [0, 0.3]", unclipped, adv.MinAll(), adv.MaxAll())
+		}
+	}
+	if _, err := PGD(newLinearModel(0), x, labels, PGDConfig{Eps: 0.3, Steps: 1, UnclippedStart: true}); err == nil {
+		t.Error("an unclipped start without a random start is accepted")
+	}
+}
