@@ -380,6 +380,10 @@ func putScratch(s *gemmScratch) {
 // shared with another process fall behind without the other waiting idle.
 const unitsPerWorker = 4
 
+// claimAheadUnits is the number of units per worker from which a worker
+// claims its next unit before multiplying the current one.
+const claimAheadUnits = 8
+
 // directMaxRowPanels is the largest number of MR-row panels, and
 // directMaxFloats the largest B, for which B is not packed.
 const (
@@ -402,6 +406,7 @@ func (j *gemmJob) work(w, t int, ablk [2][]float32, s *gemmScratch, bar *barrier
 		unit = min(maxUnit, max(1, ceilDiv(panels, unitsPerWorker*t)))
 	}
 	units := ceilDiv(panels, unit)
+	ahead := t == 1 || units >= claimAheadUnits*t
 	s.b = grow(s.b, kc*unit*nr)
 	s.tile = grow(s.tile, mr*nr)
 	tile := s.tile
@@ -452,16 +457,21 @@ func (j *gemmJob) work(w, t int, ablk [2][]float32, s *gemmScratch, bar *barrier
 				} else {
 					j.packB(bp, pc, kcur, jc, ncur)
 				}
-				// Claim the next unit now, so that its B block, which
-				// packing will read from memory, can be prefetched while
-				// this one is multiplied. A lone worker knows that the
-				// first unit of the next K block follows its last.
-				u = int(claim.Add(1) - 1)
+				// When units are plentiful, claim the next one now, so
+				// that its B block, which packing will read from memory,
+				// can be prefetched while this one is multiplied. (With
+				// few units, claiming ahead would starve the other
+				// workers.) A lone worker knows that the first unit of
+				// the next K block follows its last.
+				next := -1
 				var pf bRect
-				if u < units {
-					pf = j.bRect(pc, kcur, u*unit*nr, min(unit*nr, j.n-u*unit*nr))
-				} else if t == 1 && pc+kc < j.k && ic+mc >= j.m {
-					pf = j.bRect(pc+kc, min(kc, j.k-pc-kc), 0, min(unit*nr, j.n))
+				if ahead {
+					next = int(claim.Add(1) - 1)
+					if next < units {
+						pf = j.bRect(pc, kcur, next*unit*nr, min(unit*nr, j.n-next*unit*nr))
+					} else if t == 1 && pc+kc < j.k && ic+mc >= j.m {
+						pf = j.bRect(pc+kc, min(kc, j.k-pc-kc), 0, min(unit*nr, j.n))
+					}
 				}
 				pfStep := ceilDiv(pf.rows, mPanels*ceilDiv(ncur, nr))
 				for ir := 0; ir < mc; ir += mr {
@@ -488,6 +498,10 @@ func (j *gemmJob) work(w, t int, ablk [2][]float32, s *gemmScratch, bar *barrier
 						mergeTile(tile, nr, mcur, ncol, j.alpha, beta, j.c[cOff:], j.ldc)
 					}
 				}
+				if next < 0 {
+					next = int(claim.Add(1) - 1)
+				}
+				u = next
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // The pool is a set of goroutines started once and kept for the life of the
@@ -83,6 +84,7 @@ type pool struct {
 	busy    sync.Mutex
 	workers []chan task
 	done    sync.WaitGroup
+	pending atomic.Int32 // workers of the current call still running
 
 	// The arguments of the ParallelFor in progress.
 	forFn      func(chunk, lo, hi int)
@@ -99,30 +101,60 @@ type task struct {
 // pool workers, and returns when all are done; the caller holds p.busy.
 func (p *pool) dispatch(t int, fn func(index int)) {
 	for len(p.workers) < t-1 {
-		ch := make(chan task)
+		ch := make(chan task, 1)
 		p.workers = append(p.workers, ch)
 		go p.serve(ch)
 	}
+	p.pending.Store(int32(t - 1))
 	p.done.Add(t - 1)
 	for i := 1; i < t; i++ {
 		p.workers[i-1] <- task{fn: fn, index: i}
 	}
 	fn(0)
+	// A worker that is still busy is usually about to finish: poll before
+	// sleeping, since waking a sleeping thread costs tens of microseconds on
+	// a virtual machine.
+	for start := time.Now(); p.pending.Load() != 0 && time.Since(start) < spinWait; {
+		runtime.Gosched()
+	}
 	p.done.Wait()
 }
 
+// spinWait is how long a worker polls for its next task, and the caller
+// for the workers to finish, before sleeping. Parallel calls come in
+// bursts (the layers of a network), and a thread that is still polling
+// starts the next call at once, where a sleeping one would first have to
+// be woken.
+const spinWait = 100 * time.Microsecond
+
 // serve is the loop of one worker goroutine.
 func (p *pool) serve(ch chan task) {
-	for tk := range ch {
+	for {
+		tk := p.next(ch)
 		tk.fn(tk.index)
+		p.pending.Add(-1)
 		p.done.Done()
 	}
 }
 
+// next returns the worker's next task, polling for spinWait before it
+// blocks.
+func (p *pool) next(ch chan task) task {
+	for start := time.Now(); time.Since(start) < spinWait; {
+		select {
+		case tk := <-ch:
+			return tk
+		default:
+			runtime.Gosched()
+		}
+	}
+	return <-ch
+}
+
 // barrier makes a fixed group of goroutines wait for each other. A waiter
-// spins briefly, since the phases it separates on the GEMM path are short,
-// and then sleeps, so that on a loaded machine it gives its core to the
-// member it waits for.
+// polls for spinWait, since the members it waits for are running and
+// usually close behind, and then sleeps, so that on a loaded machine it
+// gives its core to the member it waits for.
 type barrier struct {
 	n       int32
 	arrived atomic.Int32
@@ -130,10 +162,6 @@ type barrier struct {
 	mu      sync.Mutex
 	cond    sync.Cond
 }
-
-// barrierSpins is how many times a waiter polls before it sleeps (a few
-// microseconds).
-const barrierSpins = 2000
 
 // reset prepares the barrier for a group of n; no member may be waiting.
 func (b *barrier) reset(n int) {
@@ -157,10 +185,13 @@ func (b *barrier) wait(last func()) {
 		b.mu.Unlock()
 		return
 	}
-	for i := 0; i < barrierSpins; i++ {
-		if b.phase.Load() != ph {
-			return
+	for start := time.Now(); time.Since(start) < spinWait; {
+		for i := 0; i < 64; i++ {
+			if b.phase.Load() != ph {
+				return
+			}
 		}
+		runtime.Gosched()
 	}
 	b.mu.Lock()
 	for b.phase.Load() == ph {
