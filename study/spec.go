@@ -146,7 +146,7 @@ func quickSpec() Spec {
 				Description: "trained on shapes:train, where every shape has its home texture"},
 			{Name: "texture-randomized", Label: "Texture-randomized", Split: "random-texture", Regime: RegimeSpec{Name: "standard"},
 				Description: "trained on shapes:random-texture, where texture carries no label (the Stylized-ImageNet analogue)"},
-			{Name: "adversarial", Label: "Adversarial (FGSM-RS)", Regime: RegimeSpec{Name: "fgsm-rs", Eps: "8/255", Alpha: "10/255"},
+			{Name: "adversarial", Label: "Adversarial (FGSM-RS)", Regime: RegimeSpec{Name: "fgsm-rs", Eps: "8/255", Alpha: "10/255", CheckOverfit: true},
 				Description: "adversarially trained with FGSM and a random start (Wong et al. 2020), Linf eps 8/255"},
 			{Name: "noise-salt-pepper", Label: "Salt-and-pepper noise", Regime: RegimeSpec{Name: "noise", Noise: "salt-pepper", CleanFraction: 0.1},
 				Description: "trained with salt-and-pepper noise at severities 1-5"},
