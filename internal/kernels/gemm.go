@@ -16,8 +16,10 @@ import (
 // Loop order, outermost first:
 //
 //	ic: rows of C in blocks of mc (all of M unless it is very tall)
-//	pc: the K dimension in blocks of kc; the mc x kc block of op(A) is
-//	    packed once, cooperatively by all workers, and shared
+//	pc: the K dimension in blocks of kc; each worker packs the mc x kc
+//	    block of op(A) into its own buffer, so that it sits in that core's
+//	    L2 (shared, it cost more in traffic between the cores' L2s than
+//	    packing it twice costs)
 //	jc: units of NR-column panels of C, claimed by the workers from a
 //	    counter; each unit's kc x nc block of op(B) is packed privately so
 //	    that it stays in that core's L2 (or, for a B that is small and used
@@ -51,8 +53,8 @@ type microKernel struct {
 	half func(k int, a, b []float32, bstride int, c []float32, ldc int, alpha, beta float32)
 }
 
-// maxPanelRows caps mc, the rows of op(A) packed per block, so the shared
-// packed block stays within L3.
+// maxPanelRows caps mc, the rows of op(A) packed per block, so that each
+// worker's packed block (4 MiB at kc = 256) stays within L3.
 const maxPanelRows = 4096
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices, where
@@ -191,8 +193,6 @@ func (j *gemmJob) runOn(threads int) {
 			sh.partial = grow(sh.partial, chunks*j.m*j.n)
 			thePool.dispatch(threads, sharedGemmChunks)
 		} else {
-			need := j.aBlockFloats()
-			sh.a[0], sh.a[1] = grow(sh.a[0], need), grow(sh.a[1], need)
 			thePool.dispatch(threads, sharedGemmColumns)
 		}
 		sh.job = gemmJob{}
@@ -208,10 +208,9 @@ func (j *gemmJob) runOn(threads int) {
 		j.reduceChunks(chunks, s.partial, 0, j.m)
 		return
 	}
-	s.a = grow(s.a, j.aBlockFloats())
 	s.claims[0].Store(0)
 	s.claims[1].Store(0)
-	j.work(0, 1, [2][]float32{s.a, s.a}, s, nil, &s.claims)
+	j.work(0, 1, s, nil, &s.claims)
 }
 
 // grow returns x resliced to n elements, reallocated if too small.
@@ -220,12 +219,6 @@ func grow(x []float32, n int) []float32 {
 		return make([]float32, n)
 	}
 	return x[:n]
-}
-
-// aBlockFloats is the size of one packed mc x kc block of op(A).
-func (j *gemmJob) aBlockFloats() int {
-	mr := j.kern.mr
-	return ceilDiv(min(j.m, maxPanelRows), mr) * mr * j.kc()
 }
 
 // kc is the depth of the K blocks: at most the kernel's kc, and balanced so
@@ -274,10 +267,9 @@ func (j *gemmJob) chunk(c, chunks int, partial []float32, s *gemmScratch) {
 	} else {
 		sub.b = j.b[k0*j.ldb:]
 	}
-	s.a = grow(s.a, sub.aBlockFloats())
 	s.claims[0].Store(0)
 	s.claims[1].Store(0)
-	sub.work(0, 1, [2][]float32{s.a, s.a}, s, nil, &s.claims)
+	sub.work(0, 1, s, nil, &s.claims)
 }
 
 // reduceChunks sets rows [i0, i1) of C to alpha*(sum of partials in chunk
@@ -304,14 +296,11 @@ func (j *gemmJob) reduceChunks(chunks int, partial []float32, i0, i1 int) {
 }
 
 // sharedGemm is the state of the one parallel GEMM that holds the pool: the
-// two alternating packed A blocks (a worker may pack the next block while
-// another still multiplies the current one), the barrier between packing
-// and multiplying, the work counters and the K-split partials.
+// barrier between K blocks, the work counters and the K-split partials.
 var sharedGemm struct {
 	job     gemmJob
 	t       int
 	chunks  int
-	a       [2][]float32
 	bar     barrier
 	claims  [2]atomic.Int64
 	partial []float32
@@ -321,7 +310,7 @@ var sharedGemm struct {
 func sharedGemmColumns(w int) {
 	sh := &sharedGemm
 	s := getScratch()
-	sh.job.work(w, sh.t, sh.a, s, &sh.bar, &sh.claims)
+	sh.job.work(w, sh.t, s, &sh.bar, &sh.claims)
 	putScratch(s)
 }
 
@@ -344,7 +333,7 @@ func sharedGemmChunks(w int) {
 
 // gemmScratch is a worker's private packing space.
 type gemmScratch struct {
-	a       []float32 // packed A block, for the serial path
+	a       []float32 // packed A block
 	b       []float32 // packed B block
 	tile    []float32 // an MR x NR tile for edges of C
 	partial []float32 // K-split partials, for the serial path
@@ -391,11 +380,12 @@ const (
 	directMaxFloats    = 1 << 18
 )
 
-// work is worker w's share of the job among t workers. For each K block the
-// workers first pack their slices of the shared A block (ablk, alternating),
-// meet at bar (nil when t == 1), then claim units of NR panels of C's
-// columns from claims until none is left, packing each unit's B block.
-func (j *gemmJob) work(w, t int, ablk [2][]float32, s *gemmScratch, bar *barrier, claims *[2]atomic.Int64) {
+// work is worker w's share of the job among t workers. For each K block
+// each worker packs the A block into its own buffer, the workers meet at bar
+// (nil when t == 1) so that the previous block's units are all done, and
+// then claim units of NR panels of C's columns from claims until none is
+// left, packing each unit's B block.
+func (j *gemmJob) work(w, t int, s *gemmScratch, bar *barrier, claims *[2]atomic.Int64) {
 	kn := j.kern
 	mr, nr := kn.mr, kn.nr
 	kc := j.kc()
@@ -422,12 +412,12 @@ func (j *gemmJob) work(w, t int, ablk [2][]float32, s *gemmScratch, bar *barrier
 		mPanels := ceilDiv(mc, mr)
 		for pc := 0; pc < j.k; pc += kc {
 			kcur := min(kc, j.k-pc)
-			ap := ablk[phase&1]
 			claim := &claims[phase&1]
 			next := &claims[(phase+1)&1]
 			phase++
-			lo, hi := w*mPanels/t, (w+1)*mPanels/t
-			j.packA(ap[lo*mr*kcur:], ic+lo*mr, min(hi*mr, mc)-lo*mr, pc, kcur)
+			s.a = grow(s.a, mPanels*mr*kcur)
+			ap := s.a
+			j.packA(ap, ic, mc, pc, kcur)
 			if bar != nil {
 				// Everyone has finished the previous K block, so its counter
 				// can be rearmed for the next one.
