@@ -19,8 +19,25 @@ func positive(v float32) uint32 {
 
 // Relu returns max(x, 0). Its gradient at 0 is 0, as in PyTorch.
 func Relu(x *Var) *Var {
-	return recordUnary(x, func(o, x []float32) { kernels.Relu(o, x) },
-		func(xg, g, _, o []float32) { kernels.ReluBackward(xg, g, o) })
+	tp := TapeOf(x)
+	out := tp.ScratchTensor(x.Shape()...)
+	xd, od := x.Data(), out.Data()
+	n := len(od)
+	parallelRange(n, n, func(lo, hi int) { kernels.Relu(od[lo:hi], xd[lo:hi]) })
+	return tp.Record(out, func(o *Var) {
+		if !x.NeedsGrad() {
+			return
+		}
+		xgt, fresh := tp.GradFor(x)
+		g, xg := o.Grad.Data(), xgt.Data()
+		parallelRange(n, n, func(lo, hi int) {
+			if fresh {
+				kernels.ReluGrad(xg[lo:hi], g[lo:hi], od[lo:hi])
+			} else {
+				kernels.ReluBackward(xg[lo:hi], g[lo:hi], od[lo:hi])
+			}
+		})
+	}, x)
 }
 
 // LeakyRelu returns x for x > 0, slope*x otherwise; its gradient at 0 is

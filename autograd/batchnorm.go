@@ -37,7 +37,18 @@ type BatchNormOptions struct {
 // for the backward. Each direction reads x twice at most. Mismatched shapes
 // panic with a *tensor.ShapeError.
 func BatchNorm2d(x, gamma, beta *Var, runMean, runVar *tensor.Tensor, o BatchNormOptions) *Var {
-	tp := TapeOf(x, gamma, beta)
+	return BatchNorm2dAct(x, gamma, beta, runMean, runVar, nil, false, o)
+}
+
+// BatchNorm2dAct is BatchNorm2d followed by the addition of residual (if
+// not nil; a Var of x's shape) and a ReLU (if relu), as one operation:
+// relu(BatchNorm2d(x) + residual) is the end of every residual block, and
+// relu(BatchNorm2d(x)) follows most convolutions. It gives the same values
+// as the three operations, in one pass over memory where they take three,
+// and it keeps only its output for the backward pass (the ReLU's mask is
+// read from it), where the three keep two more tensors of x's size.
+func BatchNorm2dAct(x, gamma, beta *Var, runMean, runVar *tensor.Tensor, residual *Var, relu bool, o BatchNormOptions) *Var {
+	tp := TapeOf(x, gamma, beta, residual)
 	xs := x.Shape()
 	if len(xs) != 4 {
 		panic(&tensor.ShapeError{Op: "BatchNorm2d input (want [N,C,H,W])", Got: xs, Expected: []int{-1, -1, -1, -1}})
@@ -58,6 +69,14 @@ func BatchNorm2d(x, gamma, beta *Var, runMean, runVar *tensor.Tensor, o BatchNor
 		}
 		*p.d = p.v.Data()
 		parents = append(parents, p.v)
+	}
+	var rd []float32
+	if residual != nil {
+		if !tensor.SameShape(residual.Shape(), xs) {
+			panic(&tensor.ShapeError{Op: "BatchNorm2d residual", Got: residual.Shape(), Expected: xs})
+		}
+		rd = residual.Data()
+		parents = append(parents, residual)
 	}
 	if (runMean == nil) != (runVar == nil) {
 		panic("autograd: BatchNorm2d: running mean and running variance must be both given or both nil")
@@ -87,13 +106,6 @@ func BatchNorm2d(x, gamma, beta *Var, runMean, runVar *tensor.Tensor, o BatchNor
 	}
 	batchStats := o.Training || rm == nil
 
-	// ones is a plane of 1s: adding a per-channel constant to a plane is
-	// then an Axpy like the other terms (the vector kernels have no "add a
-	// scalar"). The backward uses it too, so it lives on the tape.
-	ones := tp.Scratch(hw)
-	for j := range ones {
-		ones[j] = 1
-	}
 	stats := tp.Scratch(2 * c)
 	mean, rstd := stats[:c], stats[c:]
 	xd := x.Data()
@@ -135,18 +147,39 @@ func BatchNorm2d(x, gamma, beta *Var, runMean, runVar *tensor.Tensor, o BatchNor
 			}
 			for i := 0; i < n; i++ {
 				off := (i*c + ch) * hw
-				yp := yd[off : off+hw]
-				clear(yp)
-				kernels.Axpy(scale, xd[off:off+hw], yp)
-				kernels.Axpy(shift, ones, yp)
+				var res []float32
+				if rd != nil {
+					res = rd[off : off+hw]
+				}
+				kernels.AffineRows(yd[off:off+hw], hw, xd[off:off+hw], hw, res, hw, 1, hw, scale, shift, relu)
 			}
 		}
 	})
 	return tp.Record(out, func(o *Var) {
 		dy := o.Grad.Data()
+		var mask []float32
+		if relu {
+			mask = yd
+		}
+		// The shortcut's gradient is dy where the ReLU passed, which is
+		// what the first pass computes: it is written over dy itself when
+		// dy's buffer can become the shortcut's gradient.
+		var dres []float32
+		addRes := false
+		if residual != nil && residual.NeedsGrad() {
+			if tp.PassGrad(o, residual) {
+				dres = dy
+			} else {
+				g, fresh := tp.GradFor(residual)
+				dres, addRes = g.Data(), !fresh
+			}
+		}
 		var dx, dg, db []float32
+		fresh := false
 		if x.NeedsGrad() {
-			dx = tp.GradOf(x).Data()
+			var g *tensor.Tensor
+			g, fresh = tp.GradFor(x)
+			dx = g.Data()
 		}
 		if gamma != nil && gamma.NeedsGrad() {
 			dg = tp.GradOf(gamma).Data()
@@ -157,16 +190,25 @@ func BatchNorm2d(x, gamma, beta *Var, runMean, runVar *tensor.Tensor, o BatchNor
 		kernels.ParallelFor(c, func(_, lo, hi int) {
 			for ch := lo; ch < hi; ch++ {
 				mu, rs := mean[ch], rstd[ch]
-				// Pass 1: sum(dy) and sum(dy*(x-mean)), needed by the
+				// Pass 1: sum(dz) and sum(dz*(x-mean)), dz the gradient
+				// that reaches the normalization, needed by the
 				// parameters' gradients and, through the batch
 				// statistics, by the input's.
 				var sdy, sdx float64
-				if dg != nil || db != nil || (dx != nil && batchStats) {
+				if dg != nil || db != nil || (dx != nil && batchStats) || dres != nil {
 					var sdyx float64
 					for i := 0; i < n; i++ {
 						off := (i*c + ch) * hw
-						sdy += kernels.Sum(dy[off : off+hw])
-						sdyx += kernels.Dot(dy[off:off+hw], xd[off:off+hw])
+						var m, r []float32
+						if mask != nil {
+							m = mask[off : off+hw]
+						}
+						if dres != nil {
+							r = dres[off : off+hw]
+						}
+						s, d := kernels.MaskedSumDot(dy[off:off+hw], m, xd[off:off+hw], r, addRes)
+						sdy += s
+						sdyx += d
 					}
 					sdx = sdyx - float64(mu)*sdy
 				}
@@ -179,8 +221,8 @@ func BatchNorm2d(x, gamma, beta *Var, runMean, runVar *tensor.Tensor, o BatchNor
 				if dx == nil {
 					continue
 				}
-				// Pass 2: dx = g*rstd*(dy - mean(dy) - xhat*mean(dy*xhat))
-				// in batch mode, that is k1*dy - k2*x + k0; g*rstd*dy with
+				// Pass 2: dx = g*rstd*(dz - mean(dz) - xhat*mean(dz*xhat))
+				// in batch mode, that is k1*dz - k2*x + k0; g*rstd*dz with
 				// fixed statistics.
 				k1 := rs
 				if gd != nil {
@@ -194,12 +236,14 @@ func BatchNorm2d(x, gamma, beta *Var, runMean, runVar *tensor.Tensor, o BatchNor
 				}
 				for i := 0; i < n; i++ {
 					off := (i*c + ch) * hw
-					dxp := dx[off : off+hw]
-					kernels.Axpy(k1, dy[off:off+hw], dxp)
-					if batchStats {
-						kernels.Axpy(-k2, xd[off:off+hw], dxp)
-						kernels.Axpy(k0, ones, dxp)
+					var m, xp []float32
+					if mask != nil {
+						m = mask[off : off+hw]
 					}
+					if batchStats {
+						xp = xd[off : off+hw]
+					}
+					kernels.NormGrad(dx[off:off+hw], dy[off:off+hw], m, xp, k1, k2, k0, !fresh)
 				}
 			}
 		})

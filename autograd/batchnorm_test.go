@@ -253,3 +253,101 @@ func TestGradConvBatchNormChain(t *testing.T) {
 	}
 	checkGrad(t, gc)
 }
+
+// TestGradBatchNorm2dAct checks the fused relu(BatchNorm2d(x) + residual)
+// against float64 loops in both modes, with and without each part, and
+// with the residual being x itself (both gradients land in one buffer).
+func TestGradBatchNorm2dAct(t *testing.T) {
+	const n, c, h, w = 3, 4, 3, 2
+	hw := h * w
+	rm, rv := randT(5, -0.5, 0.5, c), randT(6, 0.5, 2, c)
+	for _, training := range []bool{true, false} {
+		for _, relu := range []bool{false, true} {
+			for _, res := range []string{"none", "other", "self"} {
+				name := fmt.Sprintf("training=%v relu=%v residual=%s", training, relu, res)
+				inputs := []*tensor.Tensor{awayFromZero(7, n, c, h, w), randT(8, 0.5, 1.5, c), randT(9, -1, 1, c)}
+				if res == "other" {
+					inputs = append(inputs, awayFromZero(10, n, c, h, w))
+				}
+				gc := gradCase{
+					name:   name,
+					inputs: inputs,
+					build: func(in []*Var) *Var {
+						var r *Var
+						switch res {
+						case "other":
+							r = in[3]
+						case "self":
+							r = in[0]
+						}
+						// Running statistics are copied so that training does
+						// not move them between the forward and the reference.
+						return BatchNorm2dAct(in[0], in[1], in[2], rm.Clone(), rv.Clone(), r, relu,
+							BatchNormOptions{Training: training, Momentum: 0.1})
+					},
+					ref: func(in [][]float64) []float64 {
+						var mean, variance []float64
+						if !training {
+							mean, variance = toF64(rm), toF64(rv)
+						}
+						y := refBatchNorm(in[0], in[1], in[2], mean, variance, n, c, hw, 1e-5)
+						for i := range y {
+							switch res {
+							case "other":
+								y[i] += in[3][i]
+							case "self":
+								y[i] += in[0][i]
+							}
+							if relu {
+								y[i] = math.Max(y[i], 0)
+							}
+						}
+						return y
+					},
+				}
+				t.Run(name, func(t *testing.T) { checkGrad(t, gc) })
+			}
+		}
+	}
+}
+
+// TestBatchNorm2dActMatchesChain: the fused operation gives the bits of
+// BatchNorm2d, Add and Relu recorded one after the other, forward and
+// backward.
+func TestBatchNorm2dActMatchesChain(t *testing.T) {
+	const n, c, h, w = 2, 3, 5, 7
+	for _, training := range []bool{true, false} {
+		run := func(fused bool) (y, dx, dr, dg, db []float32) {
+			tp := NewTape()
+			x, r := tp.Input(randT(11, -1, 1, n, c, h, w)), tp.Input(randT(12, -1, 1, n, c, h, w))
+			g, b := NewParam(randT(13, 0.5, 1.5, c)), NewParam(randT(14, -1, 1, c))
+			o := BatchNormOptions{Training: training, Momentum: 0.1}
+			rm, rv := randT(15, -0.5, 0.5, c), randT(16, 0.5, 2, c)
+			var out *Var
+			if fused {
+				out = BatchNorm2dAct(x, g, b, rm, rv, r, true, o)
+			} else {
+				out = Relu(Add(BatchNorm2d(x, g, b, rm, rv, o), r))
+			}
+			tp.BackwardWith(out, randT(17, -1, 1, n, c, h, w), x, r, g, b)
+			return out.Data(), x.Grad.Data(), r.Grad.Data(), g.Grad.Data(), b.Grad.Data()
+		}
+		y0, _, dr0, dg0, db0 := run(false)
+		y1, _, dr1, dg1, db1 := run(true)
+		for i := range y0 {
+			if math.Float32bits(y0[i]) != math.Float32bits(y1[i]) {
+				t.Fatalf("training %v: output[%d] = %g fused, %g chained", training, i, y1[i], y0[i])
+			}
+		}
+		for i := range dr0 {
+			if dr0[i] != dr1[i] {
+				t.Fatalf("training %v: residual gradient[%d] = %g fused, %g chained", training, i, dr1[i], dr0[i])
+			}
+		}
+		for i := range dg0 {
+			if math.Abs(float64(dg0[i]-dg1[i])) > 1e-5 || db0[i] != db1[i] {
+				t.Fatalf("training %v: parameter gradients (%g, %g) fused, (%g, %g) chained", training, dg1[i], db1[i], dg0[i], db0[i])
+			}
+		}
+	}
+}

@@ -41,14 +41,17 @@ func Conv2d(x, w, b *Var, o ConvOptions) *Var {
 	pl.forward(x.Data(), w.Data(), bd, out.Data())
 	return tp.Record(out, func(o *Var) {
 		var dx, dw []float32
+		fresh := false
 		if x.NeedsGrad() {
-			dx = tp.GradOf(x).Data()
+			var g *tensor.Tensor
+			g, fresh = tp.GradFor(x)
+			dx = g.Data()
 		}
 		if w.NeedsGrad() {
 			dw = tp.GradOf(w).Data()
 		}
 		if dx != nil || dw != nil {
-			pl.backward(x.Data(), w.Data(), o.Grad.Data(), dx, dw)
+			pl.backward(x.Data(), w.Data(), o.Grad.Data(), dx, dw, fresh)
 		}
 		if b != nil && b.NeedsGrad() {
 			pl.backwardBias(o.Grad.Data(), tp.GradOf(b).Data())
@@ -207,8 +210,9 @@ func (pl *convPlan) forward(x, w, b, y []float32) {
 }
 
 // backward adds the gradients of x and w, given dy, into dx and dw; a nil
-// dx or dw is not computed.
-func (pl *convPlan) backward(x, w, dy, dx, dw []float32) {
+// dx or dw is not computed. With dxFresh, dx holds no gradient yet and is
+// overwritten instead.
+func (pl *convPlan) backward(x, w, dy, dx, dw []float32, dxFresh bool) {
 	units := pl.n
 	if pl.depthwise {
 		units = pl.n * pl.groups
@@ -228,6 +232,10 @@ func (pl *convPlan) backward(x, w, dy, dx, dw []float32) {
 			parts[chunk] = part
 		}
 		if pl.depthwise {
+			if dxFresh && dx != nil {
+				// Unit u is input plane u: one channel per group.
+				clear(dx[lo*pl.plane : hi*pl.plane])
+			}
 			pl.depthwiseBackward(x, w, dy, dx, part, lo, hi)
 			return
 		}
@@ -243,6 +251,10 @@ func (pl *convPlan) backward(x, w, dy, dx, dw []float32) {
 			dcol = scratch.get(pl.ckk * pl.p)
 			defer scratch.put(dcol)
 		}
+		var beta float32 = 1
+		if dxFresh {
+			beta = 0
+		}
 		for i := lo; i < hi; i++ {
 			for g := 0; g < pl.groups; g++ {
 				dyg := dy[pl.yOff(i, g):]
@@ -251,13 +263,16 @@ func (pl *convPlan) backward(x, w, dy, dx, dw []float32) {
 					dxg := dx[pl.xOff(i, g):]
 					switch {
 					case pl.direct:
-						pl.gemm(true, false, pl.ckk, pl.p, pl.coutG, 1, wg, pl.ckk, dyg, pl.p, 1, dxg, pl.p)
+						pl.gemm(true, false, pl.ckk, pl.p, pl.coutG, 1, wg, pl.ckk, dyg, pl.p, beta, dxg, pl.p)
 					case pl.flipped:
 						kernels.Im2col(pl.dgeom, dyg, dcol)
 						k := pl.dgeom.ColRows()
-						pl.gemm(false, false, pl.cinG, pl.plane, k, 1, wf[g*pl.cinG*k:], k, dcol, pl.plane, 1, dxg, pl.plane)
+						pl.gemm(false, false, pl.cinG, pl.plane, k, 1, wf[g*pl.cinG*k:], k, dcol, pl.plane, beta, dxg, pl.plane)
 					default:
 						pl.gemm(true, false, pl.ckk, pl.p, pl.coutG, 1, wg, pl.ckk, dyg, pl.p, 0, dcol, pl.p)
+						if dxFresh {
+							clear(dxg[:pl.cinG*pl.plane])
+						}
 						kernels.Col2im(pl.geom, dcol, dxg)
 					}
 				}

@@ -405,10 +405,19 @@ func sumToShape(dst, src, w []float32, out, ps []int) {
 }
 
 // addGradSum adds s*src, a gradient of the broadcast output shape out, into
-// v's gradient, summed back to v's shape.
+// v's gradient, summed back to v's shape. A first contribution is written
+// rather than added.
 func addGradSum(tp *Tape, v *Var, src []float32, out []int, s float32) {
-	vg := tp.GradOf(v).Data()
+	vgt, fresh := tp.GradFor(v)
+	vg := vgt.Data()
 	if len(vg) != len(src) {
+		if fresh {
+			sumToShape(vg, src, nil, out, v.Shape())
+			if s != 1 {
+				kernels.Scal(s, vg)
+			}
+			return
+		}
 		r := tp.Scratch(len(vg))
 		sumToShape(r, src, nil, out, v.Shape())
 		for j, x := range r {
@@ -416,7 +425,19 @@ func addGradSum(tp *Tape, v *Var, src []float32, out []int, s float32) {
 		}
 		return
 	}
-	parallelRange(len(vg), len(vg), func(lo, hi int) { kernels.Axpy(s, src[lo:hi], vg[lo:hi]) })
+	parallelRange(len(vg), len(vg), func(lo, hi int) {
+		switch {
+		case !fresh:
+			kernels.Axpy(s, src[lo:hi], vg[lo:hi])
+		case s == 1:
+			copy(vg[lo:hi], src[lo:hi])
+		default:
+			d := vg[lo:hi]
+			for i, x := range src[lo:hi] {
+				d[i] = s * x
+			}
+		}
+	})
 }
 
 // addGradOp adds g op y (opMul or opDiv) into v's gradient: g has the
@@ -458,11 +479,13 @@ func Add(a, b *Var) *Var {
 	broadcastApply(opAdd, out.Data(), a.Data(), b.Data(), shape, a.Shape(), b.Shape())
 	return tp.Record(out, func(o *Var) {
 		g := o.Grad.Data()
-		if a.NeedsGrad() {
-			addGradSum(tp, a, g, shape, 1)
-		}
+		// b's share first: once a is handed o's buffer, a's later
+		// gradients accumulate into it.
 		if b.NeedsGrad() {
 			addGradSum(tp, b, g, shape, 1)
+		}
+		if a.NeedsGrad() && (len(a.Data()) != len(g) || !tp.PassGrad(o, a)) {
+			addGradSum(tp, a, g, shape, 1)
 		}
 	}, a, b)
 }

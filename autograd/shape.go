@@ -14,7 +14,7 @@ func Reshape(x *Var, shape ...int) *Var {
 	tp := TapeOf(x)
 	out := x.Value.Reshape(shape...)
 	return tp.Record(out, func(o *Var) {
-		if x.NeedsGrad() {
+		if x.NeedsGrad() && !tp.PassGrad(o, x) {
 			dx := tp.GradOf(x).Data()
 			kernels.Add(dx, dx, o.Grad.Data())
 		}

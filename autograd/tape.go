@@ -12,7 +12,12 @@
 // Memory: a Tape owns the buffers of every value and gradient it records.
 // Reset returns them to the Tape's free lists, so a training loop that reuses
 // one Tape allocates nothing in steady state. Values taken from a Tape are
-// invalid after Reset; Clone what must outlive it.
+// invalid after Reset; Clone what must outlive it. Backward keeps the
+// gradient of an intermediate result only while it is needed: once the
+// operation that produced it has passed it on, its buffer goes back to the
+// free lists for the gradients still to come (the Backward targets keep
+// theirs), so a backward pass holds a few gradients at a time, not one per
+// recorded value.
 package autograd
 
 import (
@@ -35,6 +40,10 @@ type Var struct {
 	param   bool
 	frozen  bool // parameter excluded from Backward's default targets
 	need    bool // set by Backward: a gradient must flow here
+	target  bool // set by Backward: a target, whose Grad outlives the call
+	// gradSlot is 1 + the index in tape.used of the buffer of Grad when
+	// this Var owns it (0 otherwise), so that it can be recycled early.
+	gradSlot int
 }
 
 // Shape is the shape of the Var's value.
@@ -72,7 +81,9 @@ func (v *Var) ZeroGrad() {
 type Tape struct {
 	nodes []*Var
 	free  map[int][][]float32
-	used  [][]float32
+	// used lists the buffers lent until Reset; an entry is nil once its
+	// buffer came back early (a gradient recycled during Backward).
+	used [][]float32
 }
 
 // NewTape returns an empty tape.
@@ -82,7 +93,9 @@ func NewTape() *Tape { return &Tape{free: map[int][][]float32{}} }
 // and tensors obtained from the tape must not be used afterwards.
 func (tp *Tape) Reset() {
 	for _, b := range tp.used {
-		tp.free[len(b)] = append(tp.free[len(b)], b)
+		if b != nil {
+			tp.free[len(b)] = append(tp.free[len(b)], b)
+		}
 	}
 	tp.used = tp.used[:0]
 	clear(tp.nodes)
@@ -147,14 +160,57 @@ func (tp *Tape) Record(value *tensor.Tensor, back func(out *Var), parents ...*Va
 // one on first use (from the tape for recorded Vars, on the heap for
 // parameters).
 func (tp *Tape) GradOf(p *Var) *tensor.Tensor {
-	if p.Grad == nil {
-		if p.param {
-			p.Grad = tensor.New(p.Value.Shape()...)
-		} else {
-			p.Grad = tp.Tensor(p.Value.Shape()...)
-		}
+	g, fresh := tp.GradFor(p)
+	if fresh {
+		clear(g.Data())
 	}
-	return p.Grad
+	return g
+}
+
+// GradFor is GradOf for an operation that can write its contribution
+// rather than add it: when fresh is true, the buffer was just allocated
+// with unspecified contents and the caller must set every element (a GEMM
+// with beta = 0, a copy); otherwise it adds to g as with GradOf. Zeroing a
+// buffer only to add into it once costs a pass over memory that the first
+// writer saves.
+func (tp *Tape) GradFor(p *Var) (g *tensor.Tensor, fresh bool) {
+	if p.Grad != nil {
+		return p.Grad, false
+	}
+	if p.param {
+		p.Grad = tensor.New(p.Value.Shape()...)
+		return p.Grad, false // already zero: adding is as cheap
+	}
+	b := tp.Scratch(p.Value.Len())
+	p.gradSlot = len(tp.used)
+	p.Grad = tensor.FromSlice(b, p.Value.Shape()...)
+	return p.Grad, true
+}
+
+// PassGrad makes out's gradient, unchanged, the gradient of p, when p has
+// none yet and out's buffer is free to give away (out is on the tape and
+// not a Backward target): an identity-like operation (an addition, a
+// reshape) then passes its gradient on without copying it. It reports
+// whether it did; if not, the caller adds out's gradient to p's.
+func (tp *Tape) PassGrad(out, p *Var) bool {
+	if p.Grad != nil || p.param || out.target || out.gradSlot == 0 || out.Grad.Len() != p.Value.Len() {
+		return false
+	}
+	p.Grad = tensor.FromSlice(out.Grad.Data(), p.Value.Shape()...)
+	p.gradSlot, out.gradSlot = out.gradSlot, 0
+	return true
+}
+
+// releaseGrad drops v's gradient after its operation has run, recycling
+// the buffer if v owns it.
+func (tp *Tape) releaseGrad(v *Var) {
+	if s := v.gradSlot; s > 0 {
+		b := tp.used[s-1]
+		tp.used[s-1] = nil
+		tp.free[len(b)] = append(tp.free[len(b)], b)
+		v.gradSlot = 0
+	}
+	v.Grad = nil
 }
 
 // TapeOf returns the tape of the first input that has one, or panics: an
@@ -172,7 +228,8 @@ func TapeOf(vs ...*Var) *Tape {
 // every unfrozen parameter the computation of out used. out must hold one
 // element. Parameters' gradients accumulate across calls (until ZeroGrad);
 // the gradients of Vars on the tape, inputs included, are those of this call
-// only. Intermediate gradients are computed only on paths from wrt to out.
+// only. Intermediate gradients are computed only on paths from wrt to out,
+// and only the targets' are kept: other Vars' Grad is nil afterwards.
 func (tp *Tape) Backward(out *Var, wrt ...*Var) {
 	if out.Value.Len() != 1 {
 		panic(fmt.Sprintf("autograd: Backward needs a one-element output, got shape %s", tensor.FormatShape(out.Shape())))
@@ -201,7 +258,10 @@ func (tp *Tape) BackwardWith(out *Var, gradOut *tensor.Tensor, wrt ...*Var) {
 		}
 	}
 	for _, n := range tp.nodes {
-		n.Grad = nil // gradients of recorded Vars are per Backward call
+		// Gradients of recorded Vars are per Backward call; a previous
+		// call's stay valid (their buffers return at Reset).
+		n.Grad, n.gradSlot = nil, 0
+		n.target = explicit[n]
 		if n.back == nil {
 			mark(n)
 			continue
@@ -219,17 +279,24 @@ func (tp *Tape) BackwardWith(out *Var, gradOut *tensor.Tensor, wrt ...*Var) {
 	if !out.need {
 		return
 	}
-	g := tp.GradOf(out)
-	g.AddInPlace(gradOut)
+	if g, fresh := tp.GradFor(out); fresh {
+		copy(g.Data(), gradOut.Data())
+	} else {
+		g.AddInPlace(gradOut)
+	}
 	for i := len(tp.nodes) - 1; i >= 0; i-- {
 		n := tp.nodes[i]
 		if n.back != nil && n.need && n.Grad != nil {
 			n.back()
+			if !n.target {
+				tp.releaseGrad(n)
+			}
 		}
 	}
 	for _, n := range tp.nodes {
 		for _, p := range n.parents {
 			p.need = false
 		}
+		n.target = false
 	}
 }

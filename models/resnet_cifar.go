@@ -68,7 +68,7 @@ func newCifarResNet(o Options, n int, rng *rand.Rand) *cifarResNet {
 
 func (m *cifarResNet) Forward(x *autograd.Var) *autograd.Var {
 	x = nn.Call(m.normalize, x)
-	x = autograd.Relu(nn.Call(m.bn1, nn.Call(m.conv1, x)))
+	x = m.bn1.CallAct(nn.Call(m.conv1, x), nil, true)
 	for _, l := range m.layers {
 		x = nn.Call(l, x)
 	}
@@ -104,11 +104,11 @@ func newCifarBlock(rng *rand.Rand, in, planes, stride int, option string) *cifar
 }
 
 func (b *cifarBlock) Forward(x *autograd.Var) *autograd.Var {
-	out := autograd.Relu(nn.Call(b.bn1, nn.Call(b.conv1, x)))
-	out = nn.Call(b.bn2, nn.Call(b.conv2, out))
+	out := b.bn1.CallAct(nn.Call(b.conv1, x), nil, true)
+	out = nn.Call(b.conv2, out)
 	sc := x
 	if b.shortcut != nil {
 		sc = nn.Call(b.shortcut, x)
 	}
-	return autograd.Relu(autograd.Add(out, sc))
+	return b.bn2.CallAct(out, sc, true)
 }

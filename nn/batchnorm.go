@@ -54,3 +54,27 @@ func (b *BatchNorm2d) Forward(x *autograd.Var) *autograd.Var {
 	return autograd.BatchNorm2d(x, b.Weight, b.Bias, b.RunningMean, b.RunningVar,
 		autograd.BatchNormOptions{Training: training, Momentum: b.Momentum, Eps: b.Eps})
 }
+
+// CallAct runs the layer on x as Call(b, x) does, then adds residual (if
+// not nil) and applies a ReLU (if relu): the end of a residual block, or
+// the activation after a convolution. The three run as one operation
+// (autograd.BatchNorm2dAct), which is faster and keeps less memory for the
+// backward pass, unless a hook on b must see b's own output.
+func (b *BatchNorm2d) CallAct(x, residual *autograd.Var, relu bool) *autograd.Var {
+	if len(b.hooks) > 0 {
+		out := Call(b, x)
+		if residual != nil {
+			out = autograd.Add(out, residual)
+		}
+		if relu {
+			out = autograd.Relu(out)
+		}
+		return out
+	}
+	training := b.Training()
+	if training {
+		b.NumBatchesTracked.Data()[0]++
+	}
+	return autograd.BatchNorm2dAct(x, b.Weight, b.Bias, b.RunningMean, b.RunningVar, residual, relu,
+		autograd.BatchNormOptions{Training: training, Momentum: b.Momentum, Eps: b.Eps})
+}

@@ -35,9 +35,19 @@ func (s *Sequential) Len() int { return len(s.layers) }
 // At returns the i-th module.
 func (s *Sequential) At(i int) Module { return s.layers[i] }
 
-// Forward runs every module in order, each through Call so hooks fire.
+// Forward runs every module in order, each through Call so hooks fire. A
+// batch norm followed by a ReLU without hooks runs as one fused operation
+// (BatchNorm2d.CallAct), which gives the same values.
 func (s *Sequential) Forward(x *autograd.Var) *autograd.Var {
-	for _, m := range s.layers {
+	for i := 0; i < len(s.layers); i++ {
+		m := s.layers[i]
+		if bn, ok := m.(*BatchNorm2d); ok && i+1 < len(s.layers) {
+			if r, ok := s.layers[i+1].(*ReLU); ok && len(r.hooks) == 0 {
+				x = bn.CallAct(x, nil, true)
+				i++
+				continue
+			}
+		}
 		x = Call(m, x)
 	}
 	return x
