@@ -110,6 +110,8 @@ type convPlan struct {
 	// dgeom (one group of dy: dgeom.C == coutG, output H x W).
 	flipped bool
 	dgeom   kernels.ConvGeom
+	// dconv: the direct path of conv_direct.go computes this convolution.
+	dconv bool
 	// gemm is kernels.SgemmSerial when the images keep every worker busy,
 	// else the parallel kernels.Sgemm.
 	gemm func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
@@ -169,6 +171,7 @@ func newConvPlan(xs, ws []int, o ConvOptions) convPlan {
 	if n < kernels.Threads() {
 		pl.gemm = kernels.Sgemm
 	}
+	pl.dconv = useDirectConv && groups == 1 && n >= kernels.Threads()
 	return pl
 }
 
@@ -179,6 +182,10 @@ func (pl *convPlan) wOff(g int) int    { return g * pl.coutG * pl.ckk }
 
 // forward computes y [N,Cout,OH,OW] from x, w and the bias b (nil: none).
 func (pl *convPlan) forward(x, w, b, y []float32) {
+	if pl.dconv {
+		pl.directForward(x, w, b, y)
+		return
+	}
 	if pl.depthwise {
 		pl.depthwiseForward(x, w, b, y)
 		return
@@ -213,6 +220,10 @@ func (pl *convPlan) forward(x, w, b, y []float32) {
 // dx or dw is not computed. With dxFresh, dx holds no gradient yet and is
 // overwritten instead.
 func (pl *convPlan) backward(x, w, dy, dx, dw []float32, dxFresh bool) {
+	if pl.dconv {
+		pl.directBackward(x, w, dy, dx, dw, dxFresh)
+		return
+	}
 	units := pl.n
 	if pl.depthwise {
 		units = pl.n * pl.groups

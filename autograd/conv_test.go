@@ -125,6 +125,22 @@ func TestGradConv2dThreads(t *testing.T) {
 	}
 }
 
+// TestGradConv2dPaths runs the gradient check on both the direct path
+// (lowered images, kernels.DirectConv) and im2col + GEMM, whichever the
+// machine would choose, with batches that make weight-gradient blocks of
+// several images and a ragged last block.
+func TestGradConv2dPaths(t *testing.T) {
+	old := useDirectConv
+	defer func() { useDirectConv = old }()
+	for _, direct := range []bool{false, true} {
+		useDirectConv = direct
+		for k, cc := range convConfigs {
+			cc.n = 5
+			t.Run(fmt.Sprintf("direct=%v/%s", direct, cc.name), func(t *testing.T) { checkGrad(t, cc.gradCase(uint64(10*k+3))) })
+		}
+	}
+}
+
 // TestGradConv2dSingleImage: a batch smaller than the worker count runs each
 // GEMM on all workers (and depthwise planes in parallel) instead.
 func TestGradConv2dSingleImage(t *testing.T) {

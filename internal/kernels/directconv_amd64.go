@@ -1,0 +1,66 @@
+//go:build amd64 && !noasm
+
+package kernels
+
+import "golang.org/x/sys/cpu"
+
+// dconvAVX512 selects the AVX-512 micro-kernels of the direct convolution.
+var dconvAVX512 = cpu.X86.HasAVX512F
+
+// DirectConvAccelerated reports whether DirectConv runs vector kernels on
+// this CPU; without them im2col + Sgemm is the faster convolution.
+func DirectConvAccelerated() bool { return dconvAVX512 }
+
+func dconvTile(wide bool, k int, a, b []float32, offs []int32, c []float32, ldc int) {
+	if !dconvAVX512 {
+		dconvTileGo(wide, k, a, b, offs, c, ldc)
+		return
+	}
+	w := 16
+	if wide {
+		w = 32
+	}
+	_ = a[8*k-1]
+	_ = offs[k-1]
+	_ = c[7*ldc+w-1]
+	// Every offs[p] + w must lie within b: the caller's lowered block has
+	// the slack for the widest read.
+	if wide {
+		dconv8x32AVX512(k, &a[0], &b[0], &offs[0], &c[0], ldc)
+	} else {
+		dconv8x16AVX512(k, &a[0], &b[0], &offs[0], &c[0], ldc)
+	}
+}
+
+func dconvDot(n int, dy []float32, pitch int, x []float32, offs []int32, acc []float32) {
+	if !dconvAVX512 {
+		dconvDotGo(n, dy, pitch, x, offs, acc)
+		return
+	}
+	_ = dy[7*pitch+n-1]
+	_ = x[int(max(offs[0], offs[1], offs[2]))+n-1]
+	_ = acc[dotTile-1]
+	dconvDot8x3AVX512(n, &dy[0], pitch, &x[0], &offs[0], &acc[0])
+}
+
+func dconvSum(acc, out []float32, ldo int) {
+	if !dconvAVX512 {
+		dconvSumGo(acc, out, ldo)
+		return
+	}
+	_ = acc[dotTile-1]
+	_ = out[7*ldo+2]
+	dconvSum8x3AVX512(&acc[0], &out[0], ldo)
+}
+
+//go:noescape
+func dconv8x32AVX512(k int, a, b *float32, offs *int32, c *float32, ldc int)
+
+//go:noescape
+func dconv8x16AVX512(k int, a, b *float32, offs *int32, c *float32, ldc int)
+
+//go:noescape
+func dconvDot8x3AVX512(n int, dy *float32, dyPitch int, x *float32, offs *int32, acc *float32)
+
+//go:noescape
+func dconvSum8x3AVX512(acc, out *float32, ldo int)

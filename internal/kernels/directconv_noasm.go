@@ -1,0 +1,17 @@
+//go:build !amd64 || noasm
+
+package kernels
+
+// DirectConvAccelerated reports whether DirectConv runs vector kernels on
+// this CPU; without them im2col + Sgemm is the faster convolution.
+func DirectConvAccelerated() bool { return false }
+
+func dconvTile(wide bool, k int, a, b []float32, offs []int32, c []float32, ldc int) {
+	dconvTileGo(wide, k, a, b, offs, c, ldc)
+}
+
+func dconvDot(n int, dy []float32, pitch int, x []float32, offs []int32, acc []float32) {
+	dconvDotGo(n, dy, pitch, x, offs, acc)
+}
+
+func dconvSum(acc, out []float32, ldo int) { dconvSumGo(acc, out, ldo) }
