@@ -221,7 +221,8 @@ func (pl *convPlan) forward(x, w, b, y []float32) {
 // overwritten instead.
 func (pl *convPlan) backward(x, w, dy, dx, dw []float32, dxFresh bool) {
 	if pl.dconv {
-		pl.directBackward(x, w, dy, dx, dw, dxFresh)
+		yLen := pl.cout * pl.p
+		pl.directBackward(x, w, func(i int, _ []float32) []float32 { return dy[i*yLen : (i+1)*yLen] }, dx, dw, dxFresh)
 		return
 	}
 	units := pl.n

@@ -62,13 +62,32 @@ func copyGrid(dst, grid []float32, pitch, rows, cols int, add bool) {
 	}
 }
 
-// directForward is forward on the direct path.
+// directForward is forward on the direct path, writing y.
 func (pl *convPlan) directForward(x, w, b, y []float32) {
+	oh, ow := pl.geom.OutH(), pl.geom.OutW()
+	pl.directForwardEach(x, w, func(i int, grid []float32, pitch, gridLen int) {
+		yi := y[i*pl.cout*pl.p : (i+1)*pl.cout*pl.p]
+		for co := 0; co < pl.cout; co++ {
+			g := grid[co*gridLen:]
+			dst := yi[co*pl.p : (co+1)*pl.p]
+			if b != nil {
+				kernels.AffineRows(dst, ow, g, pitch, nil, 0, oh, ow, 1, b[co], false)
+			} else {
+				copyGrid(dst, g, pitch, oh, ow, false)
+			}
+		}
+	})
+}
+
+// directForwardEach computes the output grid of every image on the direct
+// path and hands it to epilogue, on the worker that computed it: output
+// (co, oy, ox) of image i is grid[co*gridLen + oy*pitch + ox]. Fused
+// operations finish the layer there while the grid is in cache.
+func (pl *convPlan) directForwardEach(x, w []float32, epilogue func(i int, grid []float32, pitch, gridLen int)) {
 	d := directConv(pl.geom, 1)
 	packed := scratch.get(d.PackedLen(pl.cout))
 	defer scratch.put(packed)
 	d.PackWeights(packed, w, pl.cout)
-	oh, ow := pl.geom.OutH(), pl.geom.OutW()
 	kernels.ParallelFor(pl.n, func(_, lo, hi int) {
 		lowered := scratch.get(d.LoweredLen())
 		grid := scratch.get(d.GridSize(pl.cout))
@@ -77,24 +96,22 @@ func (pl *convPlan) directForward(x, w, b, y []float32) {
 		for i := lo; i < hi; i++ {
 			d.Lower(lowered, x[i*pl.cin*pl.plane:(i+1)*pl.cin*pl.plane], 0)
 			d.Forward(grid, packed, pl.cout, lowered, 0)
-			yi := y[i*pl.cout*pl.p : (i+1)*pl.cout*pl.p]
-			for co := 0; co < pl.cout; co++ {
-				g := grid[co*d.GridLen():]
-				dst := yi[co*pl.p : (co+1)*pl.p]
-				if b != nil {
-					kernels.AffineRows(dst, ow, g, d.GridPitch(), nil, 0, oh, ow, 1, b[co], false)
-				} else {
-					copyGrid(dst, g, d.GridPitch(), oh, ow, false)
-				}
-			}
+			epilogue(i, grid, d.GridPitch(), d.GridLen())
 		}
 	})
 }
 
+// gradSource gives the output gradient of image i, [Cout][OH][OW]: a slice
+// of dy for a plain convolution, or computed into buf (of Cout*OH*OW
+// floats, the calling worker's) by a fused operation whose convolution
+// output's gradient is never stored whole.
+type gradSource func(i int, buf []float32) []float32
+
 // directBackward is backward on the direct path: dx (if not nil) and the
-// worker's partial weight gradients (if dw is not nil), summed into dw in
-// worker order.
-func (pl *convPlan) directBackward(x, w, dy, dx, dw []float32, dxFresh bool) {
+// workers' partial weight gradients (if dw is not nil), summed into dw in
+// worker order. Images are taken in blocks (dconvBlock); each image's
+// output gradient is asked of dyAt once.
+func (pl *convPlan) directBackward(x, w []float32, dyAt gradSource, dx, dw []float32, dxFresh bool) {
 	var dd *kernels.DirectConv // the data gradient's lowering, at stride 1
 	var packedFlip []float32
 	if dx != nil && pl.flipped {
@@ -114,33 +131,46 @@ func (pl *convPlan) directBackward(x, w, dy, dx, dw []float32, dxFresh bool) {
 		partPitch = directConv(pl.geom, block).WeightGradPitch()
 	}
 	kernels.ParallelFor(pl.n, func(chunk, lo, hi int) {
-		if dx != nil {
-			if dd != nil {
-				pl.directDataGrad(dd, packedFlip, dy, dx, dxFresh, lo, hi)
-			} else {
-				pl.gemmDataGrad(w, dy, dx, dxFresh, lo, hi)
-			}
+		buf := scratch.get(pl.cout * pl.p)
+		defer scratch.put(buf)
+		var dxs dataGradScratch
+		defer dxs.put()
+		var part []float32
+		if dw != nil {
+			part = scratch.get(partLen)
+			clear(part)
+			parts[chunk] = part
 		}
-		if dw == nil {
-			return
-		}
-		part := scratch.get(partLen)
-		clear(part)
-		parts[chunk] = part
 		for b0 := lo; b0 < hi; b0 += block {
-			d := directConv(pl.geom, min(block, hi-b0))
-			lowered := scratch.get(d.LoweredLen())
-			dyGrid := scratch.get(d.DotLen() * ((pl.cout + 7) / 8 * 8))
-			acc := scratch.get(d.WeightGradScratchLen())
-			for j := 0; j < d.Images(); j++ {
-				i := b0 + j
-				d.Lower(lowered, x[i*pl.cin*pl.plane:(i+1)*pl.cin*pl.plane], j)
-				d.ExpandGrad(dyGrid, dy[i*pl.cout*pl.p:(i+1)*pl.cout*pl.p], pl.cout, j)
+			var d *kernels.DirectConv
+			var lowered, dyGrid []float32
+			if dw != nil {
+				d = directConv(pl.geom, min(block, hi-b0))
+				lowered = scratch.get(d.LoweredLen())
+				dyGrid = scratch.get(d.DotLen() * ((pl.cout + 7) / 8 * 8))
 			}
-			d.WeightGrad(part, dyGrid, pl.cout, lowered, acc)
-			scratch.put(acc)
-			scratch.put(dyGrid)
-			scratch.put(lowered)
+			for i := b0; i < min(b0+block, hi); i++ {
+				dyi := dyAt(i, buf)
+				if dx != nil {
+					dxi := dx[i*pl.cin*pl.plane : (i+1)*pl.cin*pl.plane]
+					if dd != nil {
+						pl.directDataGrad(dd, packedFlip, dyi, dxi, dxFresh, &dxs)
+					} else {
+						pl.gemmDataGrad(w, dyi, dxi, dxFresh, &dxs)
+					}
+				}
+				if d != nil {
+					d.Lower(lowered, x[i*pl.cin*pl.plane:(i+1)*pl.cin*pl.plane], i-b0)
+					d.ExpandGrad(dyGrid, dyi, pl.cout, i-b0)
+				}
+			}
+			if d != nil {
+				acc := scratch.get(d.WeightGradScratchLen())
+				d.WeightGrad(part, dyGrid, pl.cout, lowered, acc)
+				scratch.put(acc)
+				scratch.put(dyGrid)
+				scratch.put(lowered)
+			}
 		}
 	})
 	if dw == nil {
@@ -158,44 +188,53 @@ func (pl *convPlan) directBackward(x, w, dy, dx, dw []float32, dxFresh bool) {
 	}
 }
 
-// directDataGrad is the data gradient of images [lo, hi) at stride 1: the
-// convolution of dy by the flipped kernel, lowered by dd.
-func (pl *convPlan) directDataGrad(dd *kernels.DirectConv, packedFlip, dy, dx []float32, fresh bool, lo, hi int) {
-	lowered := scratch.get(dd.LoweredLen())
-	grid := scratch.get(dd.GridSize(pl.cin))
-	defer scratch.put(lowered)
-	defer scratch.put(grid)
-	h, wd := pl.geom.H, pl.geom.W
-	for i := lo; i < hi; i++ {
-		dd.Lower(lowered, dy[i*pl.cout*pl.p:(i+1)*pl.cout*pl.p], 0)
-		dd.Forward(grid, packedFlip, pl.cin, lowered, 0)
-		dxi := dx[i*pl.cin*pl.plane : (i+1)*pl.cin*pl.plane]
-		for c := 0; c < pl.cin; c++ {
-			copyGrid(dxi[c*pl.plane:(c+1)*pl.plane], grid[c*dd.GridLen():], dd.GridPitch(), h, wd, !fresh)
-		}
+// dataGradScratch holds a worker's buffers for the data gradient, taken
+// on first use.
+type dataGradScratch struct{ a, b []float32 }
+
+func (s *dataGradScratch) get(na, nb int) (a, b []float32) {
+	if s.a == nil {
+		s.a, s.b = scratch.get(na), scratch.get(nb)
+	}
+	return s.a, s.b
+}
+
+func (s *dataGradScratch) put() {
+	if s.a != nil {
+		scratch.put(s.a)
+		scratch.put(s.b)
 	}
 }
 
-// gemmDataGrad is the data gradient of images [lo, hi) as w^T dy followed
-// by col2im, for the strided convolutions whose data gradient is not a
-// convolution.
-func (pl *convPlan) gemmDataGrad(w, dy, dx []float32, fresh bool, lo, hi int) {
-	dcol := scratch.get(pl.ckk * pl.p)
-	defer scratch.put(dcol)
-	for i := lo; i < hi; i++ {
-		dxi := dx[i*pl.cin*pl.plane : (i+1)*pl.cin*pl.plane]
-		if pl.direct { // 1x1, stride 1: the columns are the image
-			var beta float32 = 1
-			if fresh {
-				beta = 0
-			}
-			kernels.SgemmSerial(true, false, pl.ckk, pl.p, pl.cout, 1, w, pl.ckk, dy[i*pl.cout*pl.p:], pl.p, beta, dxi, pl.p)
-			continue
-		}
-		kernels.SgemmSerial(true, false, pl.ckk, pl.p, pl.cout, 1, w, pl.ckk, dy[i*pl.cout*pl.p:], pl.p, 0, dcol, pl.p)
-		if fresh {
-			clear(dxi)
-		}
-		kernels.Col2im(pl.geom, dcol, dxi)
+// directDataGrad adds (or, if fresh, writes) the data gradient of one
+// image at stride 1, dxi, the convolution of its output gradient dyi by
+// the flipped kernel, lowered by dd.
+func (pl *convPlan) directDataGrad(dd *kernels.DirectConv, packedFlip, dyi, dxi []float32, fresh bool, s *dataGradScratch) {
+	lowered, grid := s.get(dd.LoweredLen(), dd.GridSize(pl.cin))
+	dd.Lower(lowered, dyi, 0)
+	dd.Forward(grid, packedFlip, pl.cin, lowered, 0)
+	h, wd := pl.geom.H, pl.geom.W
+	for c := 0; c < pl.cin; c++ {
+		copyGrid(dxi[c*pl.plane:(c+1)*pl.plane], grid[c*dd.GridLen():], dd.GridPitch(), h, wd, !fresh)
 	}
+}
+
+// gemmDataGrad is the data gradient of one image as w^T dy followed by
+// col2im, for the strided convolutions whose data gradient is not a
+// convolution.
+func (pl *convPlan) gemmDataGrad(w, dyi, dxi []float32, fresh bool, s *dataGradScratch) {
+	var beta float32 = 1
+	if fresh {
+		beta = 0
+	}
+	if pl.direct { // 1x1, stride 1: the columns are the image
+		kernels.SgemmSerial(true, false, pl.ckk, pl.p, pl.cout, 1, w, pl.ckk, dyi, pl.p, beta, dxi, pl.p)
+		return
+	}
+	dcol, _ := s.get(pl.ckk*pl.p, 0)
+	kernels.SgemmSerial(true, false, pl.ckk, pl.p, pl.cout, 1, w, pl.ckk, dyi, pl.p, 0, dcol, pl.p)
+	if fresh {
+		clear(dxi)
+	}
+	kernels.Col2im(pl.geom, dcol, dxi)
 }

@@ -68,7 +68,7 @@ func newCifarResNet(o Options, n int, rng *rand.Rand) *cifarResNet {
 
 func (m *cifarResNet) Forward(x *autograd.Var) *autograd.Var {
 	x = nn.Call(m.normalize, x)
-	x = m.bn1.CallAct(nn.Call(m.conv1, x), nil, true)
+	x = nn.ConvBN(m.conv1, m.bn1, x, nil, true)
 	for _, l := range m.layers {
 		x = nn.Call(l, x)
 	}
@@ -104,11 +104,10 @@ func newCifarBlock(rng *rand.Rand, in, planes, stride int, option string) *cifar
 }
 
 func (b *cifarBlock) Forward(x *autograd.Var) *autograd.Var {
-	out := b.bn1.CallAct(nn.Call(b.conv1, x), nil, true)
-	out = nn.Call(b.conv2, out)
+	out := nn.ConvBN(b.conv1, b.bn1, x, nil, true)
 	sc := x
 	if b.shortcut != nil {
 		sc = nn.Call(b.shortcut, x)
 	}
-	return b.bn2.CallAct(out, sc, true)
+	return nn.ConvBN(b.conv2, b.bn2, out, sc, true)
 }

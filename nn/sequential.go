@@ -36,19 +36,39 @@ func (s *Sequential) Len() int { return len(s.layers) }
 func (s *Sequential) At(i int) Module { return s.layers[i] }
 
 // Forward runs every module in order, each through Call so hooks fire. A
-// batch norm followed by a ReLU without hooks runs as one fused operation
-// (BatchNorm2d.CallAct), which gives the same values.
+// convolution followed by a batch norm, and a batch norm followed by a
+// ReLU without hooks, run as fused operations (ConvBN,
+// BatchNorm2d.CallAct), which give the same values.
 func (s *Sequential) Forward(x *autograd.Var) *autograd.Var {
 	for i := 0; i < len(s.layers); i++ {
 		m := s.layers[i]
-		if bn, ok := m.(*BatchNorm2d); ok && i+1 < len(s.layers) {
-			if r, ok := s.layers[i+1].(*ReLU); ok && len(r.hooks) == 0 {
-				x = bn.CallAct(x, nil, true)
+		if conv, ok := m.(*Conv2d); ok && i+1 < len(s.layers) {
+			if bn, ok := s.layers[i+1].(*BatchNorm2d); ok {
+				relu := s.reluAt(i + 2)
+				x = ConvBN(conv, bn, x, nil, relu)
 				i++
+				if relu {
+					i++
+				}
 				continue
 			}
+		}
+		if bn, ok := m.(*BatchNorm2d); ok && s.reluAt(i+1) {
+			x = bn.CallAct(x, nil, true)
+			i++
+			continue
 		}
 		x = Call(m, x)
 	}
 	return x
+}
+
+// reluAt reports whether layer i is a ReLU without hooks, which a fused
+// operation can take over.
+func (s *Sequential) reluAt(i int) bool {
+	if i >= len(s.layers) {
+		return false
+	}
+	r, ok := s.layers[i].(*ReLU)
+	return ok && len(r.hooks) == 0
 }
