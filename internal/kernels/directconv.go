@@ -57,7 +57,7 @@ type DirectConv struct {
 	kPad int
 }
 
-// dconvSlack is the number of floats past the last channel of a lowered
+// slack is the number of floats past the last channel of a lowered
 // block that the kernels may read (the wasted tail of the last grid row
 // and the rounding of lengths to vectors); Lower keeps them zero.
 func (d *DirectConv) slack() int {
@@ -151,25 +151,36 @@ func (d *DirectConv) Lower(lowered, img []float32, j int) {
 // is input (i*sh + a - padH, j*sw + b - padW), or 0 outside the input.
 func (d *DirectConv) lowerPhase(dst, src []float32, a, b int) {
 	g := d.g
-	// Columns j in [j0, j1) read inside the input row, at x = j*sw + x0.
-	x0 := b - g.PadW
+	// Rows [i0, i1) and columns [j0, j1) read inside the input, at
+	// y = i*sh + y0 and x = j*sw + x0.
+	y0, x0 := a-g.PadH, b-g.PadW
+	i0, i1 := insideRange(y0, g.StrideH, g.H, d.ph)
 	j0, j1 := insideRange(x0, g.StrideW, g.W, d.pw)
-	for i := 0; i < d.ph; i++ {
-		row := dst[i*d.pw : (i+1)*d.pw]
-		y := i*g.StrideH + a - g.PadH
-		if y < 0 || y >= g.H || j0 >= j1 {
-			clear(row)
-			continue
-		}
-		in := src[y*g.W : (y+1)*g.W]
+	if j0 >= j1 {
+		i1 = i0
+	}
+	clear(dst[:i0*d.pw])
+	clear(dst[i1*d.pw : d.ph*d.pw])
+	if i0 < i1 {
+		lowerRows(dst[i0*d.pw:], d.pw, src[(i0*g.StrideH+y0)*g.W+j0*g.StrideW+x0:], g.StrideH*g.W,
+			i1-i0, d.pw, j0, j1-j0, g.StrideW)
+	}
+}
+
+// lowerRowsGo writes rows rows of pw floats of dst (pitch dstPitch): zeros,
+// except dst[r*dstPitch + j0 + k] = src[r*srcPitch + k*stride] for k < n.
+func lowerRowsGo(dst []float32, dstPitch int, src []float32, srcPitch, rows, pw, j0, n, stride int) {
+	for r := 0; r < rows; r++ {
+		row := dst[r*dstPitch : r*dstPitch+pw]
+		in := src[r*srcPitch:]
 		clear(row[:j0])
-		clear(row[j1:])
-		if g.StrideW == 1 {
-			copy(row[j0:j1], in[j0+x0:j1+x0])
+		clear(row[j0+n:])
+		if stride == 1 {
+			copy(row[j0:j0+n], in[:n])
 			continue
 		}
-		for jj, x := j0, j0*g.StrideW+x0; jj < j1; jj, x = jj+1, x+g.StrideW {
-			row[jj] = in[x]
+		for k := range n {
+			row[j0+k] = in[k*stride]
 		}
 	}
 }

@@ -53,6 +53,19 @@ func dconvSum(acc, out []float32, ldo int) {
 	dconvSum8x3AVX512(&acc[0], &out[0], ldo)
 }
 
+func lowerRows(dst []float32, dstPitch int, src []float32, srcPitch, rows, pw, j0, n, stride int) {
+	if !dconvAVX512 || stride > 2 || rows == 0 || n == 0 {
+		lowerRowsGo(dst, dstPitch, src, srcPitch, rows, pw, j0, n, stride)
+		return
+	}
+	_ = dst[(rows-1)*dstPitch+pw-1]
+	_ = src[(rows-1)*srcPitch+(n-1)*stride]
+	lowerRowsAVX512(&dst[0], dstPitch, &src[0], srcPitch, rows, pw, j0, n, stride)
+}
+
+//go:noescape
+func lowerRowsAVX512(dst *float32, dstPitch int, src *float32, srcPitch int, rows, pw, j0, n, stride int)
+
 //go:noescape
 func dconv8x32AVX512(k int, a, b *float32, offs *int32, c *float32, ldc int)
 

@@ -345,3 +345,175 @@ TEXT ·dconvSum8x3AVX512(SB), NOSPLIT, $0-24
 	DOTSUM(Z31, 8)
 	VZEROUPPER
 	RET
+
+// evenIdx<>: VPERMT2PS indices of the even elements of two vectors.
+DATA evenIdx<>+0(SB)/4, $0
+DATA evenIdx<>+4(SB)/4, $2
+DATA evenIdx<>+8(SB)/4, $4
+DATA evenIdx<>+12(SB)/4, $6
+DATA evenIdx<>+16(SB)/4, $8
+DATA evenIdx<>+20(SB)/4, $10
+DATA evenIdx<>+24(SB)/4, $12
+DATA evenIdx<>+28(SB)/4, $14
+DATA evenIdx<>+32(SB)/4, $16
+DATA evenIdx<>+36(SB)/4, $18
+DATA evenIdx<>+40(SB)/4, $20
+DATA evenIdx<>+44(SB)/4, $22
+DATA evenIdx<>+48(SB)/4, $24
+DATA evenIdx<>+52(SB)/4, $26
+DATA evenIdx<>+56(SB)/4, $28
+DATA evenIdx<>+60(SB)/4, $30
+GLOBL evenIdx<>(SB), RODATA|NOPTR, $64
+
+// laneMasks<>: three tables of 17 16-bit lane masks indexed by c = 0..16:
+// at 0, the first c lanes; at 34 and 68, the low and high halves of a
+// 32-lane mask of the first 2c-1 lanes (what c outputs of a stride-2
+// gather read).
+DATA laneMasks<>+0(SB)/2, $0x0000
+DATA laneMasks<>+2(SB)/2, $0x0001
+DATA laneMasks<>+4(SB)/2, $0x0003
+DATA laneMasks<>+6(SB)/2, $0x0007
+DATA laneMasks<>+8(SB)/2, $0x000f
+DATA laneMasks<>+10(SB)/2, $0x001f
+DATA laneMasks<>+12(SB)/2, $0x003f
+DATA laneMasks<>+14(SB)/2, $0x007f
+DATA laneMasks<>+16(SB)/2, $0x00ff
+DATA laneMasks<>+18(SB)/2, $0x01ff
+DATA laneMasks<>+20(SB)/2, $0x03ff
+DATA laneMasks<>+22(SB)/2, $0x07ff
+DATA laneMasks<>+24(SB)/2, $0x0fff
+DATA laneMasks<>+26(SB)/2, $0x1fff
+DATA laneMasks<>+28(SB)/2, $0x3fff
+DATA laneMasks<>+30(SB)/2, $0x7fff
+DATA laneMasks<>+32(SB)/2, $0xffff
+DATA laneMasks<>+34(SB)/2, $0x0000
+DATA laneMasks<>+36(SB)/2, $0x0001
+DATA laneMasks<>+38(SB)/2, $0x0007
+DATA laneMasks<>+40(SB)/2, $0x001f
+DATA laneMasks<>+42(SB)/2, $0x007f
+DATA laneMasks<>+44(SB)/2, $0x01ff
+DATA laneMasks<>+46(SB)/2, $0x07ff
+DATA laneMasks<>+48(SB)/2, $0x1fff
+DATA laneMasks<>+50(SB)/2, $0x7fff
+DATA laneMasks<>+52(SB)/2, $0xffff
+DATA laneMasks<>+54(SB)/2, $0xffff
+DATA laneMasks<>+56(SB)/2, $0xffff
+DATA laneMasks<>+58(SB)/2, $0xffff
+DATA laneMasks<>+60(SB)/2, $0xffff
+DATA laneMasks<>+62(SB)/2, $0xffff
+DATA laneMasks<>+64(SB)/2, $0xffff
+DATA laneMasks<>+66(SB)/2, $0xffff
+DATA laneMasks<>+68(SB)/2, $0x0000
+DATA laneMasks<>+70(SB)/2, $0x0000
+DATA laneMasks<>+72(SB)/2, $0x0000
+DATA laneMasks<>+74(SB)/2, $0x0000
+DATA laneMasks<>+76(SB)/2, $0x0000
+DATA laneMasks<>+78(SB)/2, $0x0000
+DATA laneMasks<>+80(SB)/2, $0x0000
+DATA laneMasks<>+82(SB)/2, $0x0000
+DATA laneMasks<>+84(SB)/2, $0x0000
+DATA laneMasks<>+86(SB)/2, $0x0001
+DATA laneMasks<>+88(SB)/2, $0x0007
+DATA laneMasks<>+90(SB)/2, $0x001f
+DATA laneMasks<>+92(SB)/2, $0x007f
+DATA laneMasks<>+94(SB)/2, $0x01ff
+DATA laneMasks<>+96(SB)/2, $0x07ff
+DATA laneMasks<>+98(SB)/2, $0x1fff
+DATA laneMasks<>+100(SB)/2, $0x7fff
+GLOBL laneMasks<>(SB), RODATA|NOPTR, $104
+
+// Zeroes the dst row at DI of R11 floats, the tail with a masked store.
+#define ZEROROW \
+	MOVQ DI, AX; \
+	MOVQ R11, CX; \
+	CMPQ CX, $16; \
+	JLT  5(PC); \
+	VMOVUPS Z31, (AX); \
+	ADDQ $64, AX; \
+	SUBQ $16, CX; \
+	JMP  -5(PC); \
+	KMOVW (BX)(CX*2), K1; \
+	VMOVUPS Z31, K1, (AX)
+
+// func lowerRowsAVX512(dst *float32, dstPitch int, src *float32, srcPitch int, rows, pw, j0, n, stride int)
+// For each of rows rows r: dst[r*dstPitch + j] = 0 for j < pw, then
+// dst[r*dstPitch + j0 + k] = src[r*srcPitch + k*stride] for k < n;
+// stride is 1 or 2, and only the source elements read by the copy are
+// loaded (masked), so a row may end at the end of its buffer.
+TEXT ·lowerRowsAVX512(SB), NOSPLIT, $0-72
+	MOVQ dst+0(FP), DI
+	MOVQ dstPitch+8(FP), R8
+	SHLQ $2, R8
+	MOVQ src+16(FP), SI
+	MOVQ srcPitch+24(FP), R9
+	SHLQ $2, R9
+	MOVQ rows+32(FP), R10
+	MOVQ pw+40(FP), R11
+	MOVQ j0+48(FP), R12
+	SHLQ $2, R12
+	LEAQ laneMasks<>(SB), BX
+	VPXORD Z31, Z31, Z31
+	VMOVDQU32 evenIdx<>(SB), Z30
+	CMPQ stride+64(FP), $2
+	JEQ  lr2row
+
+lr1row:
+	TESTQ R10, R10
+	JZ    lrdone
+	ZEROROW
+	LEAQ (DI)(R12*1), AX
+	MOVQ SI, DX
+	MOVQ n+56(FP), CX
+lr1vec:
+	CMPQ CX, $16
+	JLT  lr1tail
+	VMOVUPS (DX), Z0
+	VMOVUPS Z0, (AX)
+	ADDQ $64, AX
+	ADDQ $64, DX
+	SUBQ $16, CX
+	JMP  lr1vec
+lr1tail:
+	KMOVW (BX)(CX*2), K1
+	VMOVUPS.Z (DX), K1, Z0
+	VMOVUPS Z0, K1, (AX)
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ R10
+	JMP  lr1row
+
+lr2row:
+	TESTQ R10, R10
+	JZ    lrdone
+	ZEROROW
+	LEAQ (DI)(R12*1), AX
+	MOVQ SI, DX
+	MOVQ n+56(FP), CX
+lr2vec:
+	TESTQ CX, CX
+	JZ    lr2next
+	// c = min(CX, 16) outputs, from 2c-1 source floats.
+	MOVQ CX, R13
+	CMPQ R13, $16
+	JLE  2(PC)
+	MOVQ $16, R13
+	SUBQ R13, CX
+	KMOVW (BX)(R13*2), K1
+	KMOVW 34(BX)(R13*2), K2
+	KMOVW 68(BX)(R13*2), K3
+	VMOVUPS.Z (DX), K2, Z0
+	VMOVUPS.Z 64(DX), K3, Z1
+	VPERMT2PS Z1, Z30, Z0
+	VMOVUPS Z0, K1, (AX)
+	ADDQ $64, AX
+	ADDQ $128, DX
+	JMP  lr2vec
+lr2next:
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ R10
+	JMP  lr2row
+
+lrdone:
+	VZEROUPPER
+	RET

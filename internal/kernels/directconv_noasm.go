@@ -15,3 +15,7 @@ func dconvDot(n int, dy []float32, pitch int, x []float32, offs []int32, acc []f
 }
 
 func dconvSum(acc, out []float32, ldo int) { dconvSumGo(acc, out, ldo) }
+
+func lowerRows(dst []float32, dstPitch int, src []float32, srcPitch, rows, pw, j0, n, stride int) {
+	lowerRowsGo(dst, dstPitch, src, srcPitch, rows, pw, j0, n, stride)
+}

@@ -153,6 +153,24 @@ func TestDirectConvKernels(t *testing.T) {
 			closeSlices(t, fmt.Sprintf("dconvTile k=%d wide=%v", k, wide), got, want, 1e-5)
 		}
 	}
+	for _, stride := range []int{1, 2, 3} {
+		for _, n := range []int{1, 5, 15, 16, 17, 31, 32, 33, 40} {
+			for _, j0 := range []int{0, 1, 2} {
+				const rows = 3
+				pw := j0 + n + 2
+				srcPitch := n*stride + 3
+				src := randSlice(rng, (rows-1)*srcPitch+(n-1)*stride+1)
+				got, want := nanSlice(rows*(pw+4)), nanSlice(rows*(pw+4))
+				lowerRows(got, pw+4, src, srcPitch, rows, pw, j0, n, stride)
+				lowerRowsGo(want, pw+4, src, srcPitch, rows, pw, j0, n, stride)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("lowerRows stride %d n %d j0 %d: element %d = %g, want %g", stride, n, j0, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
 	for _, n := range []int{16, 32, 160, 1088} {
 		dy, x := randSlice(rng, 8*n+5*8), randSlice(rng, n+64)
 		offs := []int32{0, 1, int32(rng.IntN(60))}
