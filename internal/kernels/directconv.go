@@ -278,10 +278,10 @@ func (d *DirectConv) WeightGradScratchLen() int { return d.kPad / 3 * dotTile }
 // weight gradient: 24 vectors of 16 lanes.
 const dotTile = 24 * 16
 
-// dotChunk is the length of the pieces the weight gradient's dot products
-// are cut into, so that the 8 rows of the output gradient they read (16
-// KiB) stay in L1 while every tap's row streams past them.
-const dotChunk = 512
+// dotChunk is the longest piece the weight gradient's dot products are
+// cut into, so that the 8 rows of the output gradient they read (20 KiB)
+// stay in L1 while every tap's row streams past them.
+const dotChunk = 640
 
 // WeightGrad adds the weight gradient of a block, dw[co][t] += sum over
 // its images and grid positions q of dyGrid[co][q] * lowered[offs[t]+q],
@@ -289,6 +289,11 @@ const dotChunk = 512
 // rows past cout and columns past the taps are padding). dyGrid is the
 // block's gradient grid (ExpandGrad), lowered its lowered input, and
 // scratch has WeightGradScratchLen floats.
+//
+// The dot products skip the rows of each image's grid below its last
+// output row, which hold no outputs (PH-OH of PH rows: a fifth of an 8x8
+// image's): they run over segments of the grid, one per image, several
+// images to a piece when the images are small.
 func (d *DirectConv) WeightGrad(dw, dyGrid []float32, cout int, lowered, scratch []float32) {
 	rows := roundUp(cout, 8)
 	if len(dw) < d.WeightGradLen(cout) || len(dyGrid) < rows*d.dotLen || len(lowered) < d.LoweredLen() || len(scratch) < d.WeightGradScratchLen() {
@@ -299,11 +304,33 @@ func (d *DirectConv) WeightGrad(dw, dyGrid []float32, cout int, lowered, scratch
 	acc := scratch[:groups*dotTile]
 	for r := 0; r < rows; r += 8 {
 		clear(acc)
-		for q := 0; q < d.dotLen; q += dotChunk {
-			n := min(dotChunk, d.dotLen-q)
-			dy := dyGrid[r*d.dotLen+q:]
+		dy := dyGrid[r*d.dotLen:]
+		run := func(q, n, segs, skip int) {
 			for t := 0; t < groups; t++ {
-				dconvDot(n, dy, d.dotLen, lowered[q:], d.offs[3*t:3*t+3], acc[t*dotTile:(t+1)*dotTile])
+				dconvDot(n, segs, skip, dy[q:], d.dotLen, lowered[q:], d.offs[3*t:3*t+3], acc[t*dotTile:(t+1)*dotTile])
+			}
+		}
+		switch seg := d.gridLen; {
+		case seg > d.plane:
+			// No rows to skip (a 1x1 convolution without padding): the
+			// block's grid is one stretch.
+			piece := roundUp(ceilDiv(d.dotLen, ceilDiv(d.dotLen, dotChunk)), 16)
+			for q := 0; q < d.dotLen; q += piece {
+				run(q, min(piece, d.dotLen-q), 1, 0)
+			}
+		case seg > dotChunk:
+			// Equal pieces: a short last one would cost as much in
+			// accumulator traffic as a full one.
+			piece := roundUp(ceilDiv(seg, ceilDiv(seg, dotChunk)), 16)
+			for j := 0; j < d.images; j++ {
+				for q := 0; q < seg; q += piece {
+					run(j*d.plane+q, min(piece, seg-q), 1, 0)
+				}
+			}
+		default:
+			per := max(1, dotChunk/seg)
+			for j := 0; j < d.images; j += per {
+				run(j*d.plane, seg, min(per, d.images-j), d.plane-seg)
 			}
 		}
 		for t := 0; t < groups; t++ {
@@ -336,15 +363,19 @@ func dconvTileGo(wide bool, k int, a, b []float32, offs []int32, c []float32, ld
 }
 
 // dconvDotGo is the portable 8 x 3 tile of WeightGrad's dot products:
-// acc[(r*3+s)*16 + q mod 16] += dy[r*pitch+q] * x[offs[s]+q] for q < n.
-func dconvDotGo(n int, dy []float32, pitch int, x []float32, offs []int32, acc []float32) {
-	for r := 0; r < 8; r++ {
-		dr := dy[r*pitch : r*pitch+n]
-		for s := 0; s < 3; s++ {
-			xs := x[offs[s] : int(offs[s])+n]
-			lanes := acc[(r*3+s)*16 : (r*3+s+1)*16]
-			for q, v := range dr {
-				lanes[q%16] += float32(v * xs[q])
+// acc[(r*3+s)*16 + q mod 16] += dy[r*pitch+q] * x[offs[s]+q] for the q of
+// segs segments of n, each skip after the end of the one before.
+func dconvDotGo(n, segs, skip int, dy []float32, pitch int, x []float32, offs []int32, acc []float32) {
+	for sg := 0; sg < segs; sg++ {
+		q0 := sg * (n + skip)
+		for r := 0; r < 8; r++ {
+			dr := dy[r*pitch+q0 : r*pitch+q0+n]
+			for s := 0; s < 3; s++ {
+				xs := x[int(offs[s])+q0 : int(offs[s])+q0+n]
+				lanes := acc[(r*3+s)*16 : (r*3+s+1)*16]
+				for q, v := range dr {
+					lanes[q%16] += float32(v * xs[q])
+				}
 			}
 		}
 	}

@@ -32,15 +32,16 @@ func dconvTile(wide bool, k int, a, b []float32, offs []int32, c []float32, ldc 
 	}
 }
 
-func dconvDot(n int, dy []float32, pitch int, x []float32, offs []int32, acc []float32) {
+func dconvDot(n, segs, skip int, dy []float32, pitch int, x []float32, offs []int32, acc []float32) {
 	if !dconvAVX512 {
-		dconvDotGo(n, dy, pitch, x, offs, acc)
+		dconvDotGo(n, segs, skip, dy, pitch, x, offs, acc)
 		return
 	}
-	_ = dy[7*pitch+n-1]
-	_ = x[int(max(offs[0], offs[1], offs[2]))+n-1]
+	last := (segs-1)*(n+skip) + n - 1
+	_ = dy[7*pitch+last]
+	_ = x[int(max(offs[0], offs[1], offs[2]))+last]
 	_ = acc[dotTile-1]
-	dconvDot8x3AVX512(n, &dy[0], pitch, &x[0], &offs[0], &acc[0])
+	dconvDot8x3AVX512(n, segs, skip, &dy[0], pitch, &x[0], &offs[0], &acc[0])
 }
 
 func dconvSum(acc, out []float32, ldo int) {
@@ -73,7 +74,7 @@ func dconv8x32AVX512(k int, a, b *float32, offs *int32, c *float32, ldc int)
 func dconv8x16AVX512(k int, a, b *float32, offs *int32, c *float32, ldc int)
 
 //go:noescape
-func dconvDot8x3AVX512(n int, dy *float32, dyPitch int, x *float32, offs *int32, acc *float32)
+func dconvDot8x3AVX512(n, segs, skip int, dy *float32, dyPitch int, x *float32, offs *int32, acc *float32)
 
 //go:noescape
 func dconvSum8x3AVX512(acc, out *float32, ldo int)

@@ -240,18 +240,19 @@ d16store:
 	VMOVUPS Z30, 1408(R9); \
 	VMOVUPS Z31, 1472(R9)
 
-// func dconvDot8x3AVX512(n int, dy *float32, dyPitch int, x *float32, offs *int32, acc *float32)
-// acc[(r*3+s)*16 + l] += sum over q < n, q = l mod 16, of dy[r*dyPitch+q] *
-// x[offs[s]+q], for r < 8, s < 3; n is a multiple of 16. The 24 vector
-// accumulators (acc[r][s] in Z(8+3r+s)) are loaded and stored whole, so
-// that a long dot product can run in chunks that stay in L1.
-TEXT ·dconvDot8x3AVX512(SB), NOSPLIT, $0-48
-	MOVQ n+0(FP), CX
-	MOVQ dy+8(FP), DX
-	MOVQ dyPitch+16(FP), R8
+// func dconvDot8x3AVX512(n, segs, skip int, dy *float32, dyPitch int, x *float32, offs *int32, acc *float32)
+// acc[(r*3+s)*16 + l] += sum over q, q = l mod 16, of dy[r*dyPitch+q] *
+// x[offs[s]+q], for r < 8, s < 3, over segs segments of n (a multiple of
+// 16) consecutive q, each segment starting skip floats after the end of
+// the one before. The 24 vector accumulators (acc[r][s] in Z(8+3r+s)) are
+// loaded and stored whole, so that a long dot product can run in pieces
+// that stay in L1.
+TEXT ·dconvDot8x3AVX512(SB), NOSPLIT, $0-64
+	MOVQ dy+24(FP), DX
+	MOVQ dyPitch+32(FP), R8
 	SHLQ $2, R8
-	MOVQ x+24(FP), AX
-	MOVQ offs+32(FP), SI
+	MOVQ x+40(FP), AX
+	MOVQ offs+48(FP), SI
 	MOVLQSX 0(SI), R10
 	LEAQ (AX)(R10*4), R10
 	MOVLQSX 4(SI), R11
@@ -260,12 +261,19 @@ TEXT ·dconvDot8x3AVX512(SB), NOSPLIT, $0-48
 	LEAQ (AX)(R12*4), R12
 	LEAQ (R8)(R8*2), R13
 	LEAQ (DX)(R8*4), BX
-	MOVQ acc+40(FP), R9
+	MOVQ skip+16(FP), SI
+	SHLQ $2, SI
+	MOVQ segs+8(FP), DI
+	MOVQ acc+56(FP), R9
 	ACCLOAD
 
+dotseg:
+	TESTQ DI, DI
+	JZ    dotdone
+	MOVQ n+0(FP), CX
 dotloop:
 	TESTQ CX, CX
-	JZ    dotdone
+	JZ    dotnext
 	VMOVUPS (R10), Z0
 	VMOVUPS (R11), Z1
 	VMOVUPS (R12), Z2
@@ -284,6 +292,14 @@ dotloop:
 	ADDQ $64, BX
 	SUBQ $16, CX
 	JMP  dotloop
+dotnext:
+	ADDQ SI, R10
+	ADDQ SI, R11
+	ADDQ SI, R12
+	ADDQ SI, DX
+	ADDQ SI, BX
+	DECQ DI
+	JMP  dotseg
 
 dotdone:
 	ACCSTORE

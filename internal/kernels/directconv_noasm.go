@@ -10,8 +10,8 @@ func dconvTile(wide bool, k int, a, b []float32, offs []int32, c []float32, ldc 
 	dconvTileGo(wide, k, a, b, offs, c, ldc)
 }
 
-func dconvDot(n int, dy []float32, pitch int, x []float32, offs []int32, acc []float32) {
-	dconvDotGo(n, dy, pitch, x, offs, acc)
+func dconvDot(n, segs, skip int, dy []float32, pitch int, x []float32, offs []int32, acc []float32) {
+	dconvDotGo(n, segs, skip, dy, pitch, x, offs, acc)
 }
 
 func dconvSum(acc, out []float32, ldo int) { dconvSumGo(acc, out, ldo) }

@@ -171,19 +171,21 @@ func TestDirectConvKernels(t *testing.T) {
 			}
 		}
 	}
-	for _, n := range []int{16, 32, 160, 1088} {
-		dy, x := randSlice(rng, 8*n+5*8), randSlice(rng, n+64)
+	for _, c := range []struct{ n, segs, skip int }{{16, 1, 0}, {32, 1, 0}, {48, 3, 5}, {80, 2, 20}, {1088, 1, 0}} {
+		span := (c.segs-1)*(c.n+c.skip) + c.n
+		pitch := span + 5
+		dy, x := randSlice(rng, 8*pitch), randSlice(rng, span+64)
 		offs := []int32{0, 1, int32(rng.IntN(60))}
 		got := randSlice(rng, dotTile)
 		want := append([]float32(nil), got...)
-		dconvDot(n, dy, n+5, x, offs, got)
-		dconvDotGo(n, dy, n+5, x, offs, want)
-		closeSlices(t, fmt.Sprintf("dconvDot n=%d", n), got, want, 1e-4)
+		dconvDot(c.n, c.segs, c.skip, dy, pitch, x, offs, got)
+		dconvDotGo(c.n, c.segs, c.skip, dy, pitch, x, offs, want)
+		closeSlices(t, fmt.Sprintf("dconvDot %+v", c), got, want, 1e-4)
 		out := randSlice(rng, 8*5)
 		wantOut := append([]float32(nil), out...)
 		dconvSum(got, out, 5)
 		dconvSumGo(want, wantOut, 5)
-		closeSlices(t, fmt.Sprintf("dconvSum n=%d", n), out, wantOut, 1e-4)
+		closeSlices(t, fmt.Sprintf("dconvSum %+v", c), out, wantOut, 1e-4)
 	}
 }
 
@@ -214,7 +216,7 @@ func BenchmarkDirectConv(b *testing.B) {
 		{"16x32x32", 16, 32, 16, 1, 1},
 		{"16x32x32j4", 16, 32, 16, 1, 4},
 		{"64x8x8j16", 64, 8, 64, 1, 16},
-		{"32x16x16", 32, 16, 32, 1, 2},
+		{"32x16x16", 32, 16, 32, 1, 13},
 		{"64x8x8", 64, 8, 64, 1, 8},
 		{"16x32x32s2", 16, 32, 32, 2, 2},
 	} {
