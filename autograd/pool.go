@@ -79,8 +79,14 @@ func MaxPool2d(x *Var, o PoolOptions) *Var {
 	arg := int32Scratch(tp, out.Len())
 	xd, yd := x.Data(), out.Data()
 	op := g.oh * g.ow
+	// The common 2x2 window of stride 2 has a vectorized kernel.
+	pool2x2 := g.k == 2 && g.s == 2 && g.p == 0
 	kernels.ParallelFor(g.planes, func(_, lo, hi int) {
 		for pl := lo; pl < hi; pl++ {
+			if pool2x2 {
+				kernels.MaxPool2x2(yd[pl*op:(pl+1)*op], arg[pl*op:(pl+1)*op], xd[pl*g.h*g.w:(pl+1)*g.h*g.w], g.h, g.w)
+				continue
+			}
 			xp := xd[pl*g.h*g.w : (pl+1)*g.h*g.w]
 			for oy := 0; oy < g.oh; oy++ {
 				ylo, yhi := g.rows(oy)
@@ -106,10 +112,14 @@ func MaxPool2d(x *Var, o PoolOptions) *Var {
 		if !x.NeedsGrad() {
 			return
 		}
-		dx, dy := tp.GradOf(x).Data(), o.Grad.Data()
+		dxt, fresh := tp.GradFor(x)
+		dx, dy := dxt.Data(), o.Grad.Data()
 		kernels.ParallelFor(g.planes, func(_, lo, hi int) {
 			for pl := lo; pl < hi; pl++ {
 				dxp := dx[pl*g.h*g.w : (pl+1)*g.h*g.w]
+				if fresh {
+					clear(dxp)
+				}
 				for k := pl * op; k < (pl+1)*op; k++ {
 					dxp[arg[k]] += dy[k]
 				}
