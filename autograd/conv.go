@@ -110,8 +110,9 @@ type convPlan struct {
 	// dgeom (one group of dy: dgeom.C == coutG, output H x W).
 	flipped bool
 	dgeom   kernels.ConvGeom
-	// dconv: the direct path of conv_direct.go computes this convolution.
-	dconv bool
+	// dconv: the direct path of conv_direct.go computes this convolution;
+	// wino: as Winograd F(2x2, 3x3).
+	dconv, wino bool
 	// gemm is kernels.SgemmSerial when the images keep every worker busy,
 	// else the parallel kernels.Sgemm.
 	gemm func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
@@ -172,6 +173,7 @@ func newConvPlan(xs, ws []int, o ConvOptions) convPlan {
 		pl.gemm = kernels.Sgemm
 	}
 	pl.dconv = useDirectConv && groups == 1 && n >= kernels.Threads()
+	pl.wino = pl.dconv && useWinograd && kernels.WinogradFits(g) && winoWorthIt(pl.cinG, pl.coutG)
 	return pl
 }
 

@@ -13,77 +13,165 @@ import (
 // (AVX-512), for ungrouped convolutions of a batch at least as large as
 // the worker pool; elsewhere convPlan runs im2col + Sgemm.
 //
-// Forward and the data gradient (stride 1: the convolution of dy by the
-// flipped kernel) lower one image at a time; the weight gradient lowers
-// blocks of images (dconvBlock), so that its dot products run long.
+// 3x3 convolutions of stride 1 with an even output (most of a ResNet's)
+// run their forward pass and their data gradient (the convolution of dy by
+// the flipped kernel) as Winograd F(2x2, 3x3) (kernels.Winograd), in
+// blocks of a few images; the others lower one image at a time. The
+// weight gradient lowers blocks of images (dconvBlock), so that its dot
+// products run long.
 
 // useDirectConv chooses the direct path where it is faster; the tests
 // switch it to run both paths on the same shapes.
 var useDirectConv = kernels.DirectConvAccelerated()
 
+// useWinograd chooses Winograd where it fits (on the direct path); the
+// tests switch it off to run the direct kernels on the same shapes.
+var useWinograd = true
+
 // dconvBlockTarget is the grid length a weight-gradient block aims for:
 // long enough that the lanes of its dot products are summed rarely.
 const dconvBlockTarget = 4096
 
+// phasePlane is the size of a stride phase of g's padded input.
+func phasePlane(g kernels.ConvGeom, sh, sw int) int {
+	return ((g.H + 2*g.PadH + sh - 1) / sh) * ((g.W + 2*g.PadW + sw - 1) / sw)
+}
+
 // dconvBlock is the number of images a weight-gradient block of geometry
 // g holds.
 func dconvBlock(g kernels.ConvGeom) int {
-	plane := ((g.H + 2*g.PadH + g.StrideH - 1) / g.StrideH) * ((g.W + 2*g.PadW + g.StrideW - 1) / g.StrideW)
+	plane := phasePlane(g, g.StrideH, g.StrideW)
 	return min(16, max(1, (dconvBlockTarget+plane-1)/plane))
 }
 
-// directConvs caches lowerings by geometry and block size: a network's
-// convolutions repeat theirs at every step.
-var directConvs sync.Map // dconvKey -> *kernels.DirectConv
+// winoBlock is the number of images a Winograd block of geometry g (to
+// cout channels) holds: about 256 tiles, as long as the lowered block and
+// its output stay within a quarter of a MiB each.
+func winoBlock(g kernels.ConvGeom, cout int) int {
+	plane := phasePlane(g, 2, 2)
+	return max(1, min((256+plane-1)/plane, (1<<16)/(4*plane*max(g.C, cout))))
+}
 
-type dconvKey struct {
+// winoWorthIt reports whether Winograd beats the direct kernels for a
+// convolution from cin to cout channels (and its data gradient, from cout
+// to cin): its GEMMs reduce over cin channels where the direct ones reduce
+// over 9*cin taps, and below 16 the micro-kernel's fixed costs eat the
+// saving (the first layer, 3 channels to 16, runs 2.3 times slower).
+func winoWorthIt(cin, cout int) bool { return cin >= 16 && cout >= 16 }
+
+// lowerings caches DirectConv and Winograd lowerings by geometry and block
+// size: a network's convolutions repeat theirs at every step.
+var lowerings sync.Map // lowerKey -> *kernels.DirectConv or *kernels.Winograd
+
+type lowerKey struct {
 	g      kernels.ConvGeom
 	images int
+	wino   bool
 }
 
 func directConv(g kernels.ConvGeom, images int) *kernels.DirectConv {
-	k := dconvKey{g, images}
-	if d, ok := directConvs.Load(k); ok {
+	k := lowerKey{g, images, false}
+	if d, ok := lowerings.Load(k); ok {
 		return d.(*kernels.DirectConv)
 	}
-	d, _ := directConvs.LoadOrStore(k, kernels.NewDirectConv(g, images))
+	d, _ := lowerings.LoadOrStore(k, kernels.NewDirectConv(g, images))
 	return d.(*kernels.DirectConv)
 }
 
-// copyGrid writes the valid outputs of one channel of a grid (rows of
-// pitch) into the rows x cols plane dst, adding them to dst if add.
-func copyGrid(dst, grid []float32, pitch, rows, cols int, add bool) {
-	if add {
-		kernels.AffineRows(dst, cols, grid, pitch, dst, cols, rows, cols, 1, 0, false)
+func winograd(g kernels.ConvGeom, images int) *kernels.Winograd {
+	k := lowerKey{g, images, true}
+	if w, ok := lowerings.Load(k); ok {
+		return w.(*kernels.Winograd)
+	}
+	w, _ := lowerings.LoadOrStore(k, kernels.NewWinograd(g, images))
+	return w.(*kernels.Winograd)
+}
+
+// outGrid is where a convolution left one image's outputs: output (co, oy,
+// ox) is at grid[co*chanLen + off + (oy%2)*half + (oy/2)*pitch + ox]. The
+// direct kernels' grids have rows pitch/2 apart (half = pitch/2); the
+// Winograd kernels write even and odd rows to two streams.
+type outGrid struct {
+	grid                      []float32
+	chanLen, off, half, pitch int
+}
+
+// directGrid is the outGrid of a DirectConv grid.
+func directGrid(grid []float32, d *kernels.DirectConv) outGrid {
+	return outGrid{grid: grid, chanLen: d.GridLen(), half: d.GridPitch(), pitch: 2 * d.GridPitch()}
+}
+
+// winoGrid is the outGrid of image j of a Winograd output.
+func winoGrid(out []float32, w *kernels.Winograd, j int) outGrid {
+	off, chanLen, half, pitch := w.Output(j)
+	return outGrid{grid: out, chanLen: chanLen, off: off, half: half, pitch: pitch}
+}
+
+// rows calls f for the runs of output rows of channel ch of an h x w
+// output: f(src, pitch, y0, step, n) for rows y0, y0+step, ... (n of them),
+// the first at src and the next each pitch further.
+func (g outGrid) rows(ch, h int, f func(src []float32, pitch, y0, step, n int)) {
+	base := g.grid[ch*g.chanLen+g.off:]
+	if 2*g.half == g.pitch {
+		f(base, g.half, 0, 1, h)
 		return
 	}
-	for y := 0; y < rows; y++ {
-		copy(dst[y*cols:(y+1)*cols], grid[y*pitch:y*pitch+cols])
+	f(base, g.pitch, 0, 2, (h+1)/2)
+	if h > 1 {
+		f(base[g.half:], g.pitch, 1, 2, h/2)
 	}
+}
+
+// affine writes channel ch into the h x w plane dst as AffineRows does:
+// dst = act(out*a + b (+ res)), res an h x w plane or nil.
+func (g outGrid) affine(ch int, dst, res []float32, h, w int, a, b float32, relu bool) {
+	g.rows(ch, h, func(src []float32, pitch, y0, step, n int) {
+		var r []float32
+		if res != nil {
+			r = res[y0*w:]
+		}
+		kernels.AffineRows(dst[y0*w:], step*w, src, pitch, r, step*w, n, w, a, b, relu)
+	})
+}
+
+// copyTo writes channel ch into the h x w plane dst, or adds it to dst.
+func (g outGrid) copyTo(ch int, dst []float32, h, w int, add bool) {
+	g.rows(ch, h, func(src []float32, pitch, y0, step, n int) {
+		if add {
+			kernels.AffineRows(dst[y0*w:], step*w, src, pitch, dst[y0*w:], step*w, n, w, 1, 0, false)
+			return
+		}
+		for k := 0; k < n; k++ {
+			y := y0 + k*step
+			copy(dst[y*w:(y+1)*w], src[k*pitch:k*pitch+w])
+		}
+	})
 }
 
 // directForward is forward on the direct path, writing y.
 func (pl *convPlan) directForward(x, w, b, y []float32) {
 	oh, ow := pl.geom.OutH(), pl.geom.OutW()
-	pl.directForwardEach(x, w, func(i int, grid []float32, pitch, gridLen int) {
+	pl.directForwardEach(x, w, func(i int, g outGrid) {
 		yi := y[i*pl.cout*pl.p : (i+1)*pl.cout*pl.p]
 		for co := 0; co < pl.cout; co++ {
-			g := grid[co*gridLen:]
 			dst := yi[co*pl.p : (co+1)*pl.p]
 			if b != nil {
-				kernels.AffineRows(dst, ow, g, pitch, nil, 0, oh, ow, 1, b[co], false)
+				g.affine(co, dst, nil, oh, ow, 1, b[co], false)
 			} else {
-				copyGrid(dst, g, pitch, oh, ow, false)
+				g.copyTo(co, dst, oh, ow, false)
 			}
 		}
 	})
 }
 
-// directForwardEach computes the output grid of every image on the direct
-// path and hands it to epilogue, on the worker that computed it: output
-// (co, oy, ox) of image i is grid[co*gridLen + oy*pitch + ox]. Fused
-// operations finish the layer there while the grid is in cache.
-func (pl *convPlan) directForwardEach(x, w []float32, epilogue func(i int, grid []float32, pitch, gridLen int)) {
+// directForwardEach computes the outputs of every image on the direct path
+// and hands them to epilogue, on the worker that computed them. Fused
+// operations finish the layer there while the outputs are in cache.
+func (pl *convPlan) directForwardEach(x, w []float32, epilogue func(i int, g outGrid)) {
+	if pl.wino {
+		pl.winoEach(x, w, epilogue)
+		return
+	}
 	d := directConv(pl.geom, 1)
 	packed := scratch.get(d.PackedLen(pl.cout))
 	defer scratch.put(packed)
@@ -96,9 +184,44 @@ func (pl *convPlan) directForwardEach(x, w []float32, epilogue func(i int, grid 
 		for i := lo; i < hi; i++ {
 			d.Lower(lowered, x[i*pl.cin*pl.plane:(i+1)*pl.cin*pl.plane], 0)
 			d.Forward(grid, packed, pl.cout, lowered, 0)
-			epilogue(i, grid, d.GridPitch(), d.GridLen())
+			epilogue(i, directGrid(grid, d))
 		}
 	})
+}
+
+// winoEach runs the forward convolution as Winograd F(2x2, 3x3) over the
+// images of x in blocks, on the worker pool, handing each image's outputs
+// to epilogue.
+func (pl *convPlan) winoEach(x, w []float32, epilogue func(i int, og outGrid)) {
+	block := winoBlock(pl.geom, pl.cout)
+	packed := scratch.get(winograd(pl.geom, block).PackedLen(pl.cout))
+	defer scratch.put(packed)
+	winograd(pl.geom, block).PackWeights(packed, w, pl.cout)
+	imgLen := pl.cin * pl.plane
+	kernels.ParallelFor(pl.n, func(_, lo, hi int) {
+		for b0 := lo; b0 < hi; b0 += block {
+			pl.winoBlock(winograd(pl.geom, min(block, hi-b0)), packed, pl.cout, b0,
+				func(i int) []float32 { return x[i*imgLen : (i+1)*imgLen] }, epilogue)
+		}
+	})
+}
+
+// winoBlock lowers the images [b0, b0+wn.Images()) given by img, convolves
+// them, and hands each image's outputs to epilogue.
+func (pl *convPlan) winoBlock(wn *kernels.Winograd, packed []float32, cout, b0 int, img func(i int) []float32, epilogue func(i int, og outGrid)) {
+	lowered := scratch.get(wn.LoweredLen())
+	out := scratch.get(wn.OutputLen(cout))
+	ws := scratch.get(wn.ScratchLen(cout))
+	for j := 0; j < wn.Images(); j++ {
+		wn.Lower(lowered, img(b0+j), j)
+	}
+	wn.Forward(out, packed, cout, lowered, ws)
+	for j := 0; j < wn.Images(); j++ {
+		epilogue(b0+j, winoGrid(out, wn, j))
+	}
+	scratch.put(ws)
+	scratch.put(out)
+	scratch.put(lowered)
 }
 
 // gradSource gives the output gradient of image i, [Cout][OH][OW]: a slice
@@ -114,12 +237,24 @@ type gradSource func(i int, buf []float32) []float32
 func (pl *convPlan) directBackward(x, w []float32, dyAt gradSource, dx, dw []float32, dxFresh bool) {
 	var dd *kernels.DirectConv // the data gradient's lowering, at stride 1
 	var packedFlip []float32
+	wino := dx != nil && pl.flipped && pl.wino && kernels.WinogradFits(pl.dgeom)
+	// Winograd takes the data gradient in blocks of wblock images, whose
+	// output gradients must stay at hand until the block is convolved.
+	wblock := 1
+	var wfull *kernels.Winograd
 	if dx != nil && pl.flipped {
-		dd = directConv(pl.dgeom, 1)
 		wf := scratch.get(len(w))
 		pl.flipKernel(w, wf)
-		packedFlip = scratch.get(dd.PackedLen(pl.cin))
-		dd.PackWeights(packedFlip, wf, pl.cin)
+		if wino {
+			wblock = winoBlock(pl.dgeom, pl.cin)
+			wfull = winograd(pl.dgeom, wblock)
+			packedFlip = scratch.get(wfull.PackedLen(pl.cin))
+			wfull.PackWeights(packedFlip, wf, pl.cin)
+		} else {
+			dd = directConv(pl.dgeom, 1)
+			packedFlip = scratch.get(dd.PackedLen(pl.cin))
+			dd.PackWeights(packedFlip, wf, pl.cin)
+		}
 		scratch.put(wf)
 		defer scratch.put(packedFlip)
 	}
@@ -130,8 +265,9 @@ func (pl *convPlan) directBackward(x, w []float32, dyAt gradSource, dx, dw []flo
 		partLen = directConv(pl.geom, block).WeightGradLen(pl.cout)
 		partPitch = directConv(pl.geom, block).WeightGradPitch()
 	}
+	yLen := pl.cout * pl.p
 	kernels.ParallelFor(pl.n, func(chunk, lo, hi int) {
-		buf := scratch.get(pl.cout * pl.p)
+		buf := scratch.get(wblock * yLen)
 		defer scratch.put(buf)
 		var dxs dataGradScratch
 		defer dxs.put()
@@ -140,6 +276,22 @@ func (pl *convPlan) directBackward(x, w []float32, dyAt gradSource, dx, dw []flo
 			part = scratch.get(partLen)
 			clear(part)
 			parts[chunk] = part
+		}
+		// The output gradients of the pending Winograd block, by image.
+		pending := make([][]float32, 0, wblock)
+		flush := func(next int) {
+			if len(pending) == 0 {
+				return
+			}
+			b0 := next - len(pending)
+			wn := winograd(pl.dgeom, len(pending))
+			pl.winoBlock(wn, packedFlip, pl.cin, b0, func(i int) []float32 { return pending[i-b0] }, func(i int, og outGrid) {
+				dxi := dx[i*pl.cin*pl.plane : (i+1)*pl.cin*pl.plane]
+				for c := 0; c < pl.cin; c++ {
+					og.copyTo(c, dxi[c*pl.plane:(c+1)*pl.plane], pl.geom.H, pl.geom.W, !dxFresh)
+				}
+			})
+			pending = pending[:0]
 		}
 		for b0 := lo; b0 < hi; b0 += block {
 			var d *kernels.DirectConv
@@ -150,18 +302,21 @@ func (pl *convPlan) directBackward(x, w []float32, dyAt gradSource, dx, dw []flo
 				dyGrid = scratch.get(d.DotLen() * ((pl.cout + 7) / 8 * 8))
 			}
 			for i := b0; i < min(b0+block, hi); i++ {
-				dyi := dyAt(i, buf)
-				if dx != nil {
-					dxi := dx[i*pl.cin*pl.plane : (i+1)*pl.cin*pl.plane]
-					if dd != nil {
-						pl.directDataGrad(dd, packedFlip, dyi, dxi, dxFresh, &dxs)
-					} else {
-						pl.gemmDataGrad(w, dyi, dxi, dxFresh, &dxs)
-					}
+				dyi := dyAt(i, buf[len(pending)*yLen:(len(pending)+1)*yLen])
+				switch {
+				case wino:
+					pending = append(pending, dyi)
+				case dx != nil && dd != nil:
+					pl.directDataGrad(dd, packedFlip, dyi, dx[i*pl.cin*pl.plane:(i+1)*pl.cin*pl.plane], dxFresh, &dxs)
+				case dx != nil:
+					pl.gemmDataGrad(w, dyi, dx[i*pl.cin*pl.plane:(i+1)*pl.cin*pl.plane], dxFresh, &dxs)
 				}
 				if d != nil {
 					d.Lower(lowered, x[i*pl.cin*pl.plane:(i+1)*pl.cin*pl.plane], i-b0)
 					d.ExpandGrad(dyGrid, dyi, pl.cout, i-b0)
+				}
+				if len(pending) == wblock {
+					flush(i + 1)
 				}
 			}
 			if d != nil {
@@ -172,6 +327,7 @@ func (pl *convPlan) directBackward(x, w []float32, dyAt gradSource, dx, dw []flo
 				scratch.put(lowered)
 			}
 		}
+		flush(hi)
 	})
 	if dw == nil {
 		return
@@ -213,9 +369,9 @@ func (pl *convPlan) directDataGrad(dd *kernels.DirectConv, packedFlip, dyi, dxi 
 	lowered, grid := s.get(dd.LoweredLen(), dd.GridSize(pl.cin))
 	dd.Lower(lowered, dyi, 0)
 	dd.Forward(grid, packedFlip, pl.cin, lowered, 0)
-	h, wd := pl.geom.H, pl.geom.W
+	og := directGrid(grid, dd)
 	for c := 0; c < pl.cin; c++ {
-		copyGrid(dxi[c*pl.plane:(c+1)*pl.plane], grid[c*dd.GridLen():], dd.GridPitch(), h, wd, !fresh)
+		og.copyTo(c, dxi[c*pl.plane:(c+1)*pl.plane], pl.geom.H, pl.geom.W, !fresh)
 	}
 }
 

@@ -130,15 +130,49 @@ func TestGradConv2dThreads(t *testing.T) {
 // machine would choose, with batches that make weight-gradient blocks of
 // several images and a ragged last block.
 func TestGradConv2dPaths(t *testing.T) {
-	old := useDirectConv
-	defer func() { useDirectConv = old }()
-	for _, direct := range []bool{false, true} {
-		useDirectConv = direct
+	defer setConvPath(convPath{useDirectConv, useWinograd})
+	for _, path := range convPaths {
+		setConvPath(path)
 		for k, cc := range convConfigs {
 			cc.n = 5
-			t.Run(fmt.Sprintf("direct=%v/%s", direct, cc.name), func(t *testing.T) { checkGrad(t, cc.gradCase(uint64(10*k+3))) })
+			t.Run(fmt.Sprintf("%v/%s", path, cc.name), func(t *testing.T) { checkGrad(t, cc.gradCase(uint64(10*k+3))) })
+		}
+		for k, cc := range winogradConfigs {
+			// Winograd computes the forward pass and the input's
+			// gradient; the weights' finite differences (thousands at 16
+			// channels) would test the weight gradient's kernels again.
+			gc := cc.gradCase(uint64(10*k + 5))
+			gc.wrt = []int{0}
+			t.Run(fmt.Sprintf("%v/%s", path, cc.name), func(t *testing.T) { checkGrad(t, gc) })
 		}
 	}
+}
+
+// convPath is a choice of the convolution's kernels.
+type convPath struct{ direct, winograd bool }
+
+// convPaths are all the paths a convolution can take: im2col + GEMM, the
+// direct kernels, and Winograd where it fits (direct elsewhere).
+var convPaths = []convPath{{false, false}, {true, false}, {true, true}}
+
+func (p convPath) String() string {
+	switch {
+	case !p.direct:
+		return "gemm"
+	case !p.winograd:
+		return "direct"
+	}
+	return "winograd"
+}
+
+func setConvPath(p convPath) { useDirectConv, useWinograd = p.direct, p.winograd }
+
+// winogradConfigs are shapes Winograd F(2x2, 3x3) takes (3x3 stride 1 with
+// even outputs, at least 16 channels in and out), with and without
+// padding, over blocks of several images.
+var winogradConfigs = []convConfig{
+	{name: "winograd 3x3 p1", n: 5, cin: 16, h: 4, w: 2, cout: 17, kh: 3, kw: 3, o: ConvOptions{Padding: [2]int{1, 1}}, bias: true},
+	{name: "winograd 3x3 p0", n: 3, cin: 16, h: 4, w: 4, cout: 16, kh: 3, kw: 3},
 }
 
 // TestGradConv2dSingleImage: a batch smaller than the worker count runs each

@@ -45,10 +45,10 @@ func ConvBN(x, w *Var, co ConvOptions, gamma, beta *Var, runMean, runVar *tensor
 		// squares of channel ch of image i, added in image order below as
 		// BatchNorm2d adds them.
 		sums := float64Scratch(tp, 2*pl.n*c)
-		pl.directForwardEach(xd, wd, func(i int, grid []float32, pitch, gridLen int) {
+		pl.directForwardEach(xd, wd, func(i int, og outGrid) {
 			for ch := 0; ch < c; ch++ {
 				plane := conv[(i*c+ch)*hw : (i*c+ch+1)*hw]
-				copyGrid(plane, grid[ch*gridLen:], pitch, oh, ow, false)
+				og.copyTo(ch, plane, oh, ow, false)
 				sums[i*c+ch] = kernels.Sum(plane)
 				sums[(pl.n+i)*c+ch] = kernels.SumSq(plane)
 			}
@@ -70,14 +70,14 @@ func ConvBN(x, w *Var, co ConvOptions, gamma, beta *Var, runMean, runVar *tensor
 			bn.setRunningStats(ch, mean, rstd)
 			scale[ch], shift[ch] = bn.scaleShift(ch, mean, rstd)
 		}
-		pl.directForwardEach(xd, wd, func(i int, grid []float32, pitch, gridLen int) {
+		pl.directForwardEach(xd, wd, func(i int, og outGrid) {
 			for ch := 0; ch < c; ch++ {
 				off := (i*c + ch) * hw
 				var res []float32
 				if bn.rd != nil {
 					res = bn.rd[off : off+hw]
 				}
-				kernels.AffineRows(yd[off:off+hw], ow, grid[ch*gridLen:], pitch, res, ow, oh, ow, scale[ch], shift[ch], relu)
+				og.affine(ch, yd[off:off+hw], res, oh, ow, scale[ch], shift[ch], relu)
 			}
 		})
 	}
@@ -87,9 +87,9 @@ func ConvBN(x, w *Var, co ConvOptions, gamma, beta *Var, runMean, runVar *tensor
 			// gamma's gradient in evaluation mode needs the
 			// convolution's output, which was not kept: recompute it.
 			convd = tp.Scratch(len(yd))
-			pl.directForwardEach(xd, wd, func(i int, grid []float32, pitch, gridLen int) {
+			pl.directForwardEach(xd, wd, func(i int, og outGrid) {
 				for ch := 0; ch < c; ch++ {
-					copyGrid(convd[(i*c+ch)*hw:(i*c+ch+1)*hw], grid[ch*gridLen:], pitch, oh, ow, false)
+					og.copyTo(ch, convd[(i*c+ch)*hw:(i*c+ch+1)*hw], oh, ow, false)
 				}
 			})
 		}

@@ -1,0 +1,238 @@
+package kernels
+
+import "fmt"
+
+// Winograd convolution F(2x2, 3x3) (Lavin & Gray, "Fast Algorithms for
+// Convolutional Neural Networks", CVPR 2016, section 4): a 2x2 block of
+// outputs of a 3x3 convolution is
+//
+//	Y = A^T [ (G g G^T) ⊙ (B^T d B) ] A
+//
+// for the 4x4 input tile d it reads and the 3x3 kernel g, with
+//
+//	B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
+//	G   = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
+//	A^T = [1 1 1 0; 0 1 -1 -1]
+//
+// Summed over input channels, the 16 elementwise products become 16
+// matrix products U_ξ[co][ci] V_ξ[ci][tile], each of which is a GEMM: 16
+// multiplications per 4 outputs where direct convolution does 36, so 2.25
+// times fewer, for the price of the transforms of the input (V = B^T d B)
+// and of the output (A^T M A), which are additions only.
+//
+// The 4x4 tiles at stride 2 are those of a 4x4 convolution of stride 2,
+// so the input is lowered as one (DirectConv): into the four stride
+// phases of the padded image, in which tile q = ty*PW + tx reads row r,
+// column c of its window at phase (r mod 2, c mod 2), position q +
+// (r/2)*PW + c/2, so that the input transform runs on contiguous vectors
+// of 16 tiles. The tiles are taken wintile at a time: V and M of a piece
+// are [channel][ξ][wintile] (the ξ rows 256 bytes apart, constants in the
+// assembly; the channels winChan apart), sized to stay in L2 next to the
+// rest.
+//
+// Output row 2ty+r is written, interleaving its two columns per tile, to
+// the row stream R_r: element 2q+c of R_r is output (2ty+r, 2tx+c).
+
+// wintile is the number of tiles a Winograd piece transforms.
+const wintile = 64
+
+// winChan is the distance between the channels of V and M in a piece: 16
+// rows of wintile, and one cache line more, so that the rows a GEMM step
+// reads for successive channels do not all fall in the same L1 set (4
+// KiB apart, they would).
+const winChan = 16*wintile + 16
+
+// Winograd is the F(2x2, 3x3) lowering of a 3x3 convolution of stride 1
+// for blocks of images. Its methods may run concurrently on different
+// buffers.
+type Winograd struct {
+	g      ConvGeom
+	lower  *DirectConv // the 4x4, stride-2 tiling of the padded input
+	oh, ow int
+	// tiles is the tile grid of a block (images planes of the lowering),
+	// rounded up to whole vectors.
+	tiles int
+	// offs[ci] is input channel ci's row of V in a piece, for the GEMM.
+	offs []int32
+}
+
+// WinogradFits reports whether g is a convolution the F(2x2, 3x3) path
+// computes: 3x3, stride 1, no dilation, and an output of even height and
+// width (whole 2x2 tiles).
+func WinogradFits(g ConvGeom) bool {
+	return g.KH == 3 && g.KW == 3 && g.StrideH == 1 && g.StrideW == 1 && g.DilH == 1 && g.DilW == 1 &&
+		g.Validate() == nil && g.OutH()%2 == 0 && g.OutW()%2 == 0 && g.OutH() > 0 && g.OutW() > 0
+}
+
+// NewWinograd returns the lowering of g (WinogradFits) for blocks of the
+// given number of images.
+func NewWinograd(g ConvGeom, images int) *Winograd {
+	if !WinogradFits(g) {
+		panic(fmt.Sprintf("kernels: NewWinograd: %+v is not a 3x3 stride-1 convolution with an even output", g))
+	}
+	tg := g
+	tg.KH, tg.KW, tg.StrideH, tg.StrideW = 4, 4, 2, 2
+	w := &Winograd{g: g, lower: NewDirectConv(tg, images), oh: g.OutH(), ow: g.OutW()}
+	w.tiles = roundUp(images*w.lower.plane, 16)
+	w.offs = make([]int32, g.C)
+	for ci := range w.offs {
+		w.offs[ci] = int32(ci * winChan)
+	}
+	return w
+}
+
+// Images is the number of images of a block.
+func (w *Winograd) Images() int { return w.lower.images }
+
+// LoweredLen is the length of a lowered block.
+func (w *Winograd) LoweredLen() int {
+	// The input transform reads whole pieces: past the last image's
+	// plane by up to a piece.
+	return w.lower.LoweredLen() + wintile
+}
+
+// Lower writes image j of the block, img [C][H][W], into lowered.
+func (w *Winograd) Lower(lowered, img []float32, j int) {
+	w.lower.Lower(lowered, img, j)
+	if j == w.lower.images-1 {
+		clear(lowered[w.lower.LoweredLen():w.LoweredLen()])
+	}
+}
+
+// PackedLen is the length of the transformed weights of cout channels.
+func (w *Winograd) PackedLen(cout int) int { return 16 * roundUp(cout, 8) * w.g.C }
+
+// PackWeights transforms w [cout][C][3][3] into U = G w G^T, packed for
+// the micro-kernel: for each ξ, panels of 8 output channels,
+// dst[((ξ*P + p)*C + ci)*8 + i] = U_ξ[p*8+i][ci], zero past cout. U is
+// computed in float64 and rounded once.
+func (w *Winograd) PackWeights(dst, wt []float32, cout int) {
+	c := w.g.C
+	if len(wt) < cout*c*9 || len(dst) < w.PackedLen(cout) {
+		panic(fmt.Sprintf("kernels: Winograd.PackWeights of %d floats into %d, want %d into %d", len(wt), len(dst), cout*c*9, w.PackedLen(cout)))
+	}
+	panels := ceilDiv(cout, 8)
+	clear(dst[:w.PackedLen(cout)])
+	for co := 0; co < cout; co++ {
+		for ci := 0; ci < c; ci++ {
+			u := winogradKernel(wt[(co*c+ci)*9 : (co*c+ci)*9+9])
+			for xi, v := range u {
+				dst[((xi*panels+co/8)*c+ci)*8+co%8] = v
+			}
+		}
+	}
+}
+
+// winogradKernel returns G g G^T of one 3x3 kernel, row-major 4x4.
+func winogradKernel(g []float32) [16]float32 {
+	var t [4][3]float64 // G g
+	for j := 0; j < 3; j++ {
+		g0, g1, g2 := float64(g[j]), float64(g[3+j]), float64(g[6+j])
+		t[0][j] = g0
+		t[1][j] = (g0 + g1 + g2) / 2
+		t[2][j] = (g0 - g1 + g2) / 2
+		t[3][j] = g2
+	}
+	var u [16]float32
+	for i := 0; i < 4; i++ {
+		r := t[i]
+		u[4*i] = float32(r[0])
+		u[4*i+1] = float32((r[0] + r[1] + r[2]) / 2)
+		u[4*i+2] = float32((r[0] - r[1] + r[2]) / 2)
+		u[4*i+3] = float32(r[2])
+	}
+	return u
+}
+
+// OutputLen is the length of an output of cout channels of a block (the
+// row streams of Forward).
+func (w *Winograd) OutputLen(cout int) int { return cout * 4 * w.tiles }
+
+// Output locates image j's outputs in an output of Forward: output
+// (co, oy, ox) is at out[co*chan + off + (oy mod 2)*half + (oy/2)*pitch +
+// ox].
+func (w *Winograd) Output(j int) (off, chanLen, half, pitch int) {
+	return 2 * j * w.lower.plane, 4 * w.tiles, 2 * w.tiles, 2 * w.lower.pw
+}
+
+// ScratchLen is the length of the scratch buffer Forward needs: V and M of
+// one piece.
+func (w *Winograd) ScratchLen(cout int) int { return winChan * (w.g.C + roundUp(cout, 8)) }
+
+// Forward computes the convolution of every image of a lowered block with
+// the packed weights into out (OutputLen(cout) floats; see Output).
+func (w *Winograd) Forward(out, packed []float32, cout int, lowered, scratch []float32) {
+	c := w.g.C
+	panels := ceilDiv(cout, 8)
+	if len(out) < w.OutputLen(cout) || len(packed) < w.PackedLen(cout) || len(lowered) < w.LoweredLen() || len(scratch) < w.ScratchLen(cout) {
+		panic(fmt.Sprintf("kernels: Winograd.Forward into %d floats with weights of %d, a block of %d and scratch %d",
+			len(out), len(packed), len(lowered), len(scratch)))
+	}
+	v := scratch[:winChan*c]
+	m := scratch[winChan*c : winChan*(c+8*panels)]
+	l := w.lower
+	phase := l.images * l.plane
+	for q0 := 0; q0 < w.tiles; q0 += wintile {
+		n := min(wintile, w.tiles-q0)
+		for ci := 0; ci < c; ci++ {
+			winoInput(v[ci*winChan:], lowered[ci*l.chanLen+q0:], phase, l.pw, n)
+		}
+		for xi := 0; xi < 16; xi++ {
+			a := packed[xi*panels*c*8:]
+			for q := 0; q < n; q += 32 {
+				for p := 0; p < panels; p++ {
+					dconvTile(n-q >= 32, c, a[p*c*8:(p+1)*c*8], v[xi*wintile+q:], w.offs, m[p*8*winChan+xi*wintile+q:], winChan)
+				}
+			}
+		}
+		for co := 0; co < cout; co++ {
+			r := out[co*4*w.tiles:]
+			winoOutput(r[2*q0:], r[2*w.tiles+2*q0:], m[co*winChan:], n)
+		}
+	}
+}
+
+// winoInputGo writes V = B^T d B of n tiles (a multiple of 16, at most
+// wintile) of one channel: v[ξ*wintile + q] for ξ = 4k+c, where d[r][c] of
+// tile q is p[(2*(r%2) + c%2)*phase + q + (r/2)*pw + c/2].
+func winoInputGo(v, p []float32, phase, pw, n int) {
+	for q := 0; q < n; q++ {
+		var d [4][4]float32
+		for r := 0; r < 4; r++ {
+			for c := 0; c < 4; c++ {
+				d[r][c] = p[(2*(r%2)+c%2)*phase+q+(r/2)*pw+c/2]
+			}
+		}
+		var t [4][4]float32
+		for c := 0; c < 4; c++ {
+			t[0][c] = d[0][c] - d[2][c]
+			t[1][c] = d[1][c] + d[2][c]
+			t[2][c] = d[2][c] - d[1][c]
+			t[3][c] = d[1][c] - d[3][c]
+		}
+		for k := 0; k < 4; k++ {
+			v[(4*k)*wintile+q] = t[k][0] - t[k][2]
+			v[(4*k+1)*wintile+q] = t[k][1] + t[k][2]
+			v[(4*k+2)*wintile+q] = t[k][2] - t[k][1]
+			v[(4*k+3)*wintile+q] = t[k][1] - t[k][3]
+		}
+	}
+}
+
+// winoOutputGo writes Y = A^T M A of n tiles (a multiple of 16, at most
+// wintile) of one channel, M[ξ] at m[ξ*wintile + q], to the row streams:
+// r0[2q+c] = Y[0][c], r1[2q+c] = Y[1][c].
+func winoOutputGo(r0, r1, m []float32, n int) {
+	for q := 0; q < n; q++ {
+		var u [2][4]float32
+		for c := 0; c < 4; c++ {
+			m0, m1, m2, m3 := m[c*wintile+q], m[(4+c)*wintile+q], m[(8+c)*wintile+q], m[(12+c)*wintile+q]
+			u[0][c] = m0 + m1 + m2
+			u[1][c] = m1 - m2 - m3
+		}
+		for r, row := range [2][]float32{r0, r1} {
+			row[2*q] = u[r][0] + u[r][1] + u[r][2]
+			row[2*q+1] = u[r][1] - u[r][2] - u[r][3]
+		}
+	}
+}
