@@ -136,9 +136,12 @@ func (d *DirectConv) Lower(lowered, img []float32, j int) {
 	for c := 0; c < g.C; c++ {
 		src := img[c*g.H*g.W : (c+1)*g.H*g.W]
 		for a := 0; a < g.StrideH; a++ {
+			dst := func(b int) []float32 { return lowered[c*d.chanLen+((a*g.StrideW+b)*d.images+j)*d.plane:][:d.plane] }
+			if g.StrideW == 2 && d.lowerPair(dst(0), dst(1), src, a) {
+				continue
+			}
 			for b := 0; b < g.StrideW; b++ {
-				dst := lowered[c*d.chanLen+((a*g.StrideW+b)*d.images+j)*d.plane:][:d.plane]
-				d.lowerPhase(dst, src, a, b)
+				d.lowerPhase(dst(b), src, a, b)
 			}
 		}
 	}
@@ -164,6 +167,50 @@ func (d *DirectConv) lowerPhase(dst, src []float32, a, b int) {
 	if i0 < i1 {
 		lowerRows(dst[i0*d.pw:], d.pw, src[(i0*g.StrideH+y0)*g.W+j0*g.StrideW+x0:], g.StrideH*g.W,
 			i1-i0, d.pw, j0, j1-j0, g.StrideW)
+	}
+}
+
+// lowerPair writes both column phases of row phase a at stride 2 in one
+// pass over the input, when the two read the input's even and odd
+// columns equally often (an even width), and reports whether it did.
+func (d *DirectConv) lowerPair(dst0, dst1, src []float32, a int) bool {
+	g := d.g
+	y0 := a - g.PadH
+	i0, i1 := insideRange(y0, g.StrideH, g.H, d.ph)
+	// Phase b reads columns x = 2j + b - padW: the even columns for the b
+	// with b - padW even.
+	bE := g.PadW % 2
+	dstE, dstO := dst0, dst1
+	if bE == 1 {
+		dstE, dstO = dst1, dst0
+	}
+	jE, _ := insideRange(bE-g.PadW, 2, g.W, d.pw)
+	jO, _ := insideRange(1-bE-g.PadW, 2, g.W, d.pw)
+	n := g.W / 2
+	if g.W%2 != 0 || jE+n > d.pw || jO+n > d.pw || i0 >= i1 {
+		return false
+	}
+	for _, p := range [2][]float32{dst0, dst1} {
+		clear(p[:i0*d.pw])
+		clear(p[i1*d.pw : d.ph*d.pw])
+	}
+	off := i0 * d.pw
+	lowerPair(dstE[off:], dstO[off:], d.pw, src[(i0*g.StrideH+y0)*g.W:], g.StrideH*g.W, i1-i0, d.pw, jE, jO, n)
+	return true
+}
+
+// lowerPairGo is lowerPair's row loop: rows of pw floats of dstE and dstO
+// (pitch dstPitch) are zeros except dstE[jE+k] = src[2k] and dstO[jO+k] =
+// src[2k+1] for k < n.
+func lowerPairGo(dstE, dstO []float32, dstPitch int, src []float32, srcPitch, rows, pw, jE, jO, n int) {
+	for r := 0; r < rows; r++ {
+		e, o := dstE[r*dstPitch:r*dstPitch+pw], dstO[r*dstPitch:r*dstPitch+pw]
+		clear(e)
+		clear(o)
+		in := src[r*srcPitch : r*srcPitch+2*n]
+		for k := range n {
+			e[jE+k], o[jO+k] = in[2*k], in[2*k+1]
+		}
 	}
 }
 

@@ -381,6 +381,25 @@ DATA evenIdx<>+56(SB)/4, $28
 DATA evenIdx<>+60(SB)/4, $30
 GLOBL evenIdx<>(SB), RODATA|NOPTR, $64
 
+// oddIdxD<>: VPERMT2PS indices of the odd elements of two vectors.
+DATA oddIdxD<>+0(SB)/4, $1
+DATA oddIdxD<>+4(SB)/4, $3
+DATA oddIdxD<>+8(SB)/4, $5
+DATA oddIdxD<>+12(SB)/4, $7
+DATA oddIdxD<>+16(SB)/4, $9
+DATA oddIdxD<>+20(SB)/4, $11
+DATA oddIdxD<>+24(SB)/4, $13
+DATA oddIdxD<>+28(SB)/4, $15
+DATA oddIdxD<>+32(SB)/4, $17
+DATA oddIdxD<>+36(SB)/4, $19
+DATA oddIdxD<>+40(SB)/4, $21
+DATA oddIdxD<>+44(SB)/4, $23
+DATA oddIdxD<>+48(SB)/4, $25
+DATA oddIdxD<>+52(SB)/4, $27
+DATA oddIdxD<>+56(SB)/4, $29
+DATA oddIdxD<>+60(SB)/4, $31
+GLOBL oddIdxD<>(SB), RODATA|NOPTR, $64
+
 // laneMasks<>: three tables of 17 16-bit lane masks indexed by c = 0..16:
 // at 0, the first c lanes; at 34 and 68, the low and high halves of a
 // 32-lane mask of the first 2c-1 lanes (what c outputs of a stride-2
@@ -438,22 +457,28 @@ DATA laneMasks<>+98(SB)/2, $0x1fff
 DATA laneMasks<>+100(SB)/2, $0x7fff
 GLOBL laneMasks<>(SB), RODATA|NOPTR, $104
 
-// Zeroes the dst row at DI of R11 floats, the tail with a masked store.
-#define ZEROROW \
-	MOVQ DI, AX; \
-	MOVQ R11, CX; \
-	CMPQ CX, $16; \
-	JLT  5(PC); \
-	VMOVUPS Z31, (AX); \
-	ADDQ $64, AX; \
-	SUBQ $16, CX; \
-	JMP  -5(PC); \
-	KMOVW (BX)(CX*2), K1; \
-	VMOVUPS Z31, K1, (AX)
+// Zeroes the borders of the dst row at DI (R11 floats, the copy to come
+// at R12 bytes, n floats): whole-row zeroing before the copy would store
+// to the same lines twice, which costs as much as the copy.
+#define BORDERS \
+	XORQ AX, AX; \
+	MOVQ R12, CX; \
+	SHRQ $2, CX; \
+	CMPQ AX, CX; \
+	JGE  4(PC); \
+	MOVL $0, (DI)(AX*4); \
+	INCQ AX; \
+	JMP  -4(PC); \
+	ADDQ n+56(FP), AX; \
+	CMPQ AX, R11; \
+	JGE  4(PC); \
+	MOVL $0, (DI)(AX*4); \
+	INCQ AX; \
+	JMP  -4(PC)
 
 // func lowerRowsAVX512(dst *float32, dstPitch int, src *float32, srcPitch int, rows, pw, j0, n, stride int)
-// For each of rows rows r: dst[r*dstPitch + j] = 0 for j < pw, then
-// dst[r*dstPitch + j0 + k] = src[r*srcPitch + k*stride] for k < n;
+// For each of rows rows r: dst[r*dstPitch + j0 + k] = src[r*srcPitch +
+// k*stride] for k < n, and dst[r*dstPitch + j] = 0 for the other j < pw;
 // stride is 1 or 2, and only the source elements read by the copy are
 // loaded (masked), so a row may end at the end of its buffer.
 TEXT ·lowerRowsAVX512(SB), NOSPLIT, $0-72
@@ -476,7 +501,7 @@ TEXT ·lowerRowsAVX512(SB), NOSPLIT, $0-72
 lr1row:
 	TESTQ R10, R10
 	JZ    lrdone
-	ZEROROW
+	BORDERS
 	LEAQ (DI)(R12*1), AX
 	MOVQ SI, DX
 	MOVQ n+56(FP), CX
@@ -501,11 +526,24 @@ lr1tail:
 lr2row:
 	TESTQ R10, R10
 	JZ    lrdone
-	ZEROROW
+	BORDERS
 	LEAQ (DI)(R12*1), AX
 	MOVQ SI, DX
 	MOVQ n+56(FP), CX
 lr2vec:
+	// A full step reads 32 floats, one past its last pair: only while
+	// more than 16 outputs remain.
+	CMPQ CX, $16
+	JLE  lr2tail
+	VMOVUPS (DX), Z0
+	VMOVUPS 64(DX), Z1
+	VPERMT2PS Z1, Z30, Z0
+	VMOVUPS Z0, (AX)
+	ADDQ $64, AX
+	ADDQ $128, DX
+	SUBQ $16, CX
+	JMP  lr2vec
+lr2tail:
 	TESTQ CX, CX
 	JZ    lr2next
 	// c = min(CX, 16) outputs, from 2c-1 source floats.
@@ -531,5 +569,130 @@ lr2next:
 	JMP  lr2row
 
 lrdone:
+	VZEROUPPER
+	RET
+
+// func lowerPairAVX512(dstE, dstO *float32, dstPitch int, src *float32, srcPitch int, rows, pw, jE, jO, n int)
+// The two column phases of a stride-2 lowering from one pass over the
+// source: for each of rows rows r, the dst rows (pw floats, dstE's and
+// dstO's, dstPitch apart row to row) get dstE[jE + k] = src[2k] and
+// dstO[jO + k] = src[2k+1] for k < n, 16 pairs per step split by
+// VPERMT2PS, and zeros elsewhere; only the 2n source floats are loaded
+// (masked).
+TEXT ·lowerPairAVX512(SB), NOSPLIT, $0-80
+	MOVQ dstE+0(FP), DI
+	MOVQ dstO+8(FP), R13
+	SUBQ DI, R13
+	MOVQ dstPitch+16(FP), R8
+	SHLQ $2, R8
+	MOVQ src+24(FP), SI
+	MOVQ srcPitch+32(FP), R9
+	SHLQ $2, R9
+	MOVQ jE+56(FP), R12
+	SHLQ $2, R12
+	MOVQ jO+64(FP), R10
+	SHLQ $2, R10
+	SUBQ R12, R10
+	ADDQ R13, R10
+	LEAQ laneMasks<>(SB), BX
+	VPXORD Z31, Z31, Z31
+	VMOVDQU32 evenIdx<>(SB), Z30
+	VMOVDQU32 oddIdxD<>(SB), Z29
+
+lprow:
+	CMPQ rows+40(FP), $0
+	JEQ  lpdone
+	// Zero only the borders: a whole-row zeroing before the copy costs
+	// as much as the copy (stores to the same lines twice).
+	XORQ AX, AX
+lpleftE:
+	CMPQ AX, jE+56(FP)
+	JGE  lpleftO
+	MOVL $0, (DI)(AX*4)
+	INCQ AX
+	JMP  lpleftE
+lpleftO:
+	XORQ AX, AX
+	LEAQ (DI)(R13*1), DX
+lpleftO1:
+	CMPQ AX, jO+64(FP)
+	JGE  lpright
+	MOVL $0, (DX)(AX*4)
+	INCQ AX
+	JMP  lpleftO1
+lpright:
+	MOVQ jE+56(FP), AX
+	ADDQ n+72(FP), AX
+lprightE:
+	CMPQ AX, pw+48(FP)
+	JGE  lprightO
+	MOVL $0, (DI)(AX*4)
+	INCQ AX
+	JMP  lprightE
+lprightO:
+	MOVQ jO+64(FP), AX
+	ADDQ n+72(FP), AX
+lprightO1:
+	CMPQ AX, pw+48(FP)
+	JGE  lpcopy
+	MOVL $0, (DX)(AX*4)
+	INCQ AX
+	JMP  lprightO1
+lpcopy:
+	LEAQ (DI)(R12*1), AX
+	MOVQ SI, DX
+	MOVQ n+72(FP), CX
+lpvec:
+	CMPQ CX, $16
+	JLT  lptail
+	VMOVUPS (DX), Z0
+	VMOVUPS 64(DX), Z1
+	VMOVAPS Z0, Z2
+	VPERMT2PS Z1, Z30, Z2
+	VPERMT2PS Z1, Z29, Z0
+	VMOVUPS Z2, (AX)
+	VMOVUPS Z0, (AX)(R10*1)
+	ADDQ $64, AX
+	ADDQ $128, DX
+	SUBQ $16, CX
+	JMP  lpvec
+lptail:
+	TESTQ CX, CX
+	JZ    lpnext
+	// c = min(CX, 16) pairs: K1 c lanes; K2 and K3 the 2c source floats.
+	MOVQ CX, R11
+	CMPQ R11, $16
+	JLE  2(PC)
+	MOVQ $16, R11
+	SUBQ R11, CX
+	KMOVW (BX)(R11*2), K1
+	SHLQ $1, R11
+	CMPQ R11, $16
+	JLE  lpshort
+	SUBQ $16, R11
+	KMOVW 32(BX), K2
+	KMOVW (BX)(R11*2), K3
+	JMP  lpload
+lpshort:
+	KMOVW (BX)(R11*2), K2
+	KXORW K3, K3, K3
+lpload:
+	VMOVUPS.Z (DX), K2, Z0
+	VMOVUPS.Z 64(DX), K3, Z1
+	VMOVAPS Z0, Z2
+	VPERMT2PS Z1, Z30, Z2
+	VPERMT2PS Z1, Z29, Z0
+	VMOVUPS Z2, K1, (AX)
+	VMOVUPS Z0, K1, (AX)(R10*1)
+	ADDQ $64, AX
+	ADDQ $128, DX
+	JMP  lpvec
+lpnext:
+	ADDQ R8, DI
+	ADDQ R9, SI
+	DECQ rows+40(FP)
+	JMP  lprow
+
+lpdone:
 	VZEROUPPER
 	RET

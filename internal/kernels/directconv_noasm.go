@@ -19,3 +19,7 @@ func dconvSum(acc, out []float32, ldo int) { dconvSumGo(acc, out, ldo) }
 func lowerRows(dst []float32, dstPitch int, src []float32, srcPitch, rows, pw, j0, n, stride int) {
 	lowerRowsGo(dst, dstPitch, src, srcPitch, rows, pw, j0, n, stride)
 }
+
+func lowerPair(dstE, dstO []float32, dstPitch int, src []float32, srcPitch, rows, pw, jE, jO, n int) {
+	lowerPairGo(dstE, dstO, dstPitch, src, srcPitch, rows, pw, jE, jO, n)
+}
