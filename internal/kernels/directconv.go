@@ -190,24 +190,23 @@ func (d *DirectConv) lowerPair(dst0, dst1, src []float32, a int) bool {
 	if g.W%2 != 0 || jE+n > d.pw || jO+n > d.pw || i0 >= i1 {
 		return false
 	}
-	for _, p := range [2][]float32{dst0, dst1} {
-		clear(p[:i0*d.pw])
-		clear(p[i1*d.pw : d.ph*d.pw])
-	}
-	off := i0 * d.pw
-	lowerPair(dstE[off:], dstO[off:], d.pw, src[(i0*g.StrideH+y0)*g.W:], g.StrideH*g.W, i1-i0, d.pw, jE, jO, n)
+	lowerPair(dstE, dstO, d.pw, src[(i0*g.StrideH+y0)*g.W:], g.StrideH*g.W, i0, i1-i0, d.ph-i1, d.pw, jE, jO, n)
 	return true
 }
 
-// lowerPairGo is lowerPair's row loop: rows of pw floats of dstE and dstO
-// (pitch dstPitch) are zeros except dstE[jE+k] = src[2k] and dstO[jO+k] =
-// src[2k+1] for k < n.
-func lowerPairGo(dstE, dstO []float32, dstPitch int, src []float32, srcPitch, rows, pw, jE, jO, n int) {
-	for r := 0; r < rows; r++ {
+// lowerPairGo is lowerPair's loop: of the before+rows+after rows of pw
+// floats of dstE and dstO (pitch dstPitch), the rows after the first
+// before and before the last after get dstE[jE+k] = src[r*srcPitch+2k] and
+// dstO[jO+k] = src[r*srcPitch+2k+1] for k < n; all else is zero.
+func lowerPairGo(dstE, dstO []float32, dstPitch int, src []float32, srcPitch, before, rows, after, pw, jE, jO, n int) {
+	for r := 0; r < before+rows+after; r++ {
 		e, o := dstE[r*dstPitch:r*dstPitch+pw], dstO[r*dstPitch:r*dstPitch+pw]
 		clear(e)
 		clear(o)
-		in := src[r*srcPitch : r*srcPitch+2*n]
+		if r < before || r >= before+rows {
+			continue
+		}
+		in := src[(r-before)*srcPitch : (r-before)*srcPitch+2*n]
 		for k := range n {
 			e[jE+k], o[jO+k] = in[2*k], in[2*k+1]
 		}

@@ -64,19 +64,20 @@ func lowerRows(dst []float32, dstPitch int, src []float32, srcPitch, rows, pw, j
 	lowerRowsAVX512(&dst[0], dstPitch, &src[0], srcPitch, rows, pw, j0, n, stride)
 }
 
-func lowerPair(dstE, dstO []float32, dstPitch int, src []float32, srcPitch, rows, pw, jE, jO, n int) {
+func lowerPair(dstE, dstO []float32, dstPitch int, src []float32, srcPitch, before, rows, after, pw, jE, jO, n int) {
 	if !dconvAVX512 || rows == 0 || n == 0 {
-		lowerPairGo(dstE, dstO, dstPitch, src, srcPitch, rows, pw, jE, jO, n)
+		lowerPairGo(dstE, dstO, dstPitch, src, srcPitch, before, rows, after, pw, jE, jO, n)
 		return
 	}
-	_ = dstE[(rows-1)*dstPitch+pw-1]
-	_ = dstO[(rows-1)*dstPitch+pw-1]
+	last := (before+rows+after-1)*dstPitch + pw - 1
+	_ = dstE[last]
+	_ = dstO[last]
 	_ = src[(rows-1)*srcPitch+2*n-1]
-	lowerPairAVX512(&dstE[0], &dstO[0], dstPitch, &src[0], srcPitch, rows, pw, jE, jO, n)
+	lowerPairAVX512(&dstE[0], &dstO[0], dstPitch, &src[0], srcPitch, before, rows, after, pw, jE, jO, n)
 }
 
 //go:noescape
-func lowerPairAVX512(dstE, dstO *float32, dstPitch int, src *float32, srcPitch int, rows, pw, jE, jO, n int)
+func lowerPairAVX512(dstE, dstO *float32, dstPitch int, src *float32, srcPitch int, before, rows, after, pw, jE, jO, n int)
 
 //go:noescape
 func lowerRowsAVX512(dst *float32, dstPitch int, src *float32, srcPitch int, rows, pw, j0, n, stride int)

@@ -572,14 +572,32 @@ lrdone:
 	VZEROUPPER
 	RET
 
-// func lowerPairAVX512(dstE, dstO *float32, dstPitch int, src *float32, srcPitch int, rows, pw, jE, jO, n int)
+// func lowerPairAVX512(dstE, dstO *float32, dstPitch int, src *float32, srcPitch int, before, rows, after, pw, jE, jO, n int)
 // The two column phases of a stride-2 lowering from one pass over the
-// source: for each of rows rows r, the dst rows (pw floats, dstE's and
-// dstO's, dstPitch apart row to row) get dstE[jE + k] = src[2k] and
-// dstO[jO + k] = src[2k+1] for k < n, 16 pairs per step split by
-// VPERMT2PS, and zeros elsewhere; only the 2n source floats are loaded
-// (masked).
-TEXT ·lowerPairAVX512(SB), NOSPLIT, $0-80
+// source, for planes of before+rows+after rows of pw floats (dstE's and
+// dstO's, dstPitch apart row to row): before zero rows, then rows rows r
+// with dstE[jE + k] = src[r*srcPitch + 2k] and dstO[jO + k] = src[r*srcPitch
+// + 2k+1] for k < n (16 pairs per step, split by VPERMT2PS) and zeros
+// elsewhere, then after zero rows. Only the 2n source floats of a row are
+// loaded (masked).
+TEXT ·lowerPairAVX512(SB), NOSPLIT, $0-96
+
+// Zeroes a row of pw floats at DI and at DI+R13: full vectors, then a
+// masked tail (lane masks at BX).
+#define ZERO2ROW \
+	MOVQ DI, AX; \
+	MOVQ pw+64(FP), CX; \
+	CMPQ CX, $16; \
+	JLT  6(PC); \
+	VMOVUPS Z31, (AX); \
+	VMOVUPS Z31, (AX)(R13*1); \
+	ADDQ $64, AX; \
+	SUBQ $16, CX; \
+	JMP  -6(PC); \
+	KMOVW (BX)(CX*2), K1; \
+	VMOVUPS Z31, K1, (AX); \
+	VMOVUPS Z31, K1, (AX)(R13*1)
+
 	MOVQ dstE+0(FP), DI
 	MOVQ dstO+8(FP), R13
 	SUBQ DI, R13
@@ -588,9 +606,9 @@ TEXT ·lowerPairAVX512(SB), NOSPLIT, $0-80
 	MOVQ src+24(FP), SI
 	MOVQ srcPitch+32(FP), R9
 	SHLQ $2, R9
-	MOVQ jE+56(FP), R12
+	MOVQ jE+72(FP), R12
 	SHLQ $2, R12
-	MOVQ jO+64(FP), R10
+	MOVQ jO+80(FP), R10
 	SHLQ $2, R10
 	SUBQ R12, R10
 	ADDQ R13, R10
@@ -599,14 +617,22 @@ TEXT ·lowerPairAVX512(SB), NOSPLIT, $0-80
 	VMOVDQU32 evenIdx<>(SB), Z30
 	VMOVDQU32 oddIdxD<>(SB), Z29
 
+lpbefore:
+	CMPQ before+40(FP), $0
+	JEQ  lprow
+	ZERO2ROW
+	ADDQ R8, DI
+	DECQ before+40(FP)
+	JMP  lpbefore
+
 lprow:
-	CMPQ rows+40(FP), $0
-	JEQ  lpdone
+	CMPQ rows+48(FP), $0
+	JEQ  lpafter
 	// Zero only the borders: a whole-row zeroing before the copy costs
 	// as much as the copy (stores to the same lines twice).
 	XORQ AX, AX
 lpleftE:
-	CMPQ AX, jE+56(FP)
+	CMPQ AX, jE+72(FP)
 	JGE  lpleftO
 	MOVL $0, (DI)(AX*4)
 	INCQ AX
@@ -615,25 +641,25 @@ lpleftO:
 	XORQ AX, AX
 	LEAQ (DI)(R13*1), DX
 lpleftO1:
-	CMPQ AX, jO+64(FP)
+	CMPQ AX, jO+80(FP)
 	JGE  lpright
 	MOVL $0, (DX)(AX*4)
 	INCQ AX
 	JMP  lpleftO1
 lpright:
-	MOVQ jE+56(FP), AX
-	ADDQ n+72(FP), AX
+	MOVQ jE+72(FP), AX
+	ADDQ n+88(FP), AX
 lprightE:
-	CMPQ AX, pw+48(FP)
+	CMPQ AX, pw+64(FP)
 	JGE  lprightO
 	MOVL $0, (DI)(AX*4)
 	INCQ AX
 	JMP  lprightE
 lprightO:
-	MOVQ jO+64(FP), AX
-	ADDQ n+72(FP), AX
+	MOVQ jO+80(FP), AX
+	ADDQ n+88(FP), AX
 lprightO1:
-	CMPQ AX, pw+48(FP)
+	CMPQ AX, pw+64(FP)
 	JGE  lpcopy
 	MOVL $0, (DX)(AX*4)
 	INCQ AX
@@ -641,7 +667,7 @@ lprightO1:
 lpcopy:
 	LEAQ (DI)(R12*1), AX
 	MOVQ SI, DX
-	MOVQ n+72(FP), CX
+	MOVQ n+88(FP), CX
 lpvec:
 	CMPQ CX, $16
 	JLT  lptail
@@ -690,8 +716,16 @@ lpload:
 lpnext:
 	ADDQ R8, DI
 	ADDQ R9, SI
-	DECQ rows+40(FP)
+	DECQ rows+48(FP)
 	JMP  lprow
+
+lpafter:
+	CMPQ after+56(FP), $0
+	JEQ  lpdone
+	ZERO2ROW
+	ADDQ R8, DI
+	DECQ after+56(FP)
+	JMP  lpafter
 
 lpdone:
 	VZEROUPPER

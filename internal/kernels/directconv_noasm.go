@@ -20,6 +20,6 @@ func lowerRows(dst []float32, dstPitch int, src []float32, srcPitch, rows, pw, j
 	lowerRowsGo(dst, dstPitch, src, srcPitch, rows, pw, j0, n, stride)
 }
 
-func lowerPair(dstE, dstO []float32, dstPitch int, src []float32, srcPitch, rows, pw, jE, jO, n int) {
-	lowerPairGo(dstE, dstO, dstPitch, src, srcPitch, rows, pw, jE, jO, n)
+func lowerPair(dstE, dstO []float32, dstPitch int, src []float32, srcPitch, before, rows, after, pw, jE, jO, n int) {
+	lowerPairGo(dstE, dstO, dstPitch, src, srcPitch, before, rows, after, pw, jE, jO, n)
 }
