@@ -47,7 +47,9 @@ func (o *oracle) Forward(x *autograd.Var) *autograd.Var {
 	return autograd.TapeOf(x).Input(out)
 }
 
-type conflicts struct{ decide func(i, shape, texture int) int }
+type conflicts struct {
+	decide func(i, shape, texture int) int
+}
 
 func (c conflicts) Len() int { return 90 }
 func (c conflicts) Info() data.Info {
