@@ -154,6 +154,7 @@ func TestParamCounts(t *testing.T) {
 		{"resnet18", Options{}, 11.69},
 		{"resnet50", Options{}, 25.56},
 		{"madry-mnist", Options{}, 3.27},
+		{"wong-mnist", Options{}, 0.17},
 		{"wrn", Options{Depth: 28, Width: 10}, 36.48},
 	} {
 		n := count(c.arch, c.o)

@@ -54,3 +54,47 @@ func (m *madryMNIST) Forward(x *autograd.Var) *autograd.Var {
 	x = autograd.Relu(nn.Call(m.fc1, autograd.Flatten(x)))
 	return nn.Call(m.fc2, x)
 }
+
+// The small MNIST CNN of Wong, Rice & Kolter 2020 ("Fast is better than
+// free", their MNIST experiments): two 4x4 stride-2 convolutions (padding 1)
+// to 16 and 32 channels, each followed by ReLU, a 100-unit ReLU layer and
+// the output layer; 166k parameters. It is the network behind their
+// published FGSM-RS result on MNIST (98.5% clean, 88.8% under PGD-50 with
+// 10 restarts at eps 0.3).
+func init() {
+	register(&arch{
+		Info: Info{
+			Name:         "wong-mnist",
+			Doc:          "small MNIST CNN of Wong et al. 2020 (\"Fast is better than free\"), 28x28 inputs",
+			FeatureLayer: "conv2", InputSize: 28, MinInputSize: 28,
+		},
+		classes: 10, channels: 1,
+		build: func(o Options, rng *rand.Rand) nn.Module { return newWongMNIST(o, rng) },
+	})
+}
+
+type wongMNIST struct {
+	*nn.Base
+	normalize    *nn.Normalize
+	conv1, conv2 *nn.Conv2d
+	fc1, fc2     *nn.Linear
+}
+
+func newWongMNIST(o Options, rng *rand.Rand) *wongMNIST {
+	half := autograd.ConvOptions{Stride: [2]int{2, 2}, Padding: [2]int{1, 1}}
+	m := &wongMNIST{Base: nn.NewBase()}
+	m.normalize = addChild(m, "normalize", nn.NewNormalize(o.Mean, o.Std))
+	m.conv1 = addChild(m, "conv1", nn.NewConv2d(rng, o.InChannels, 16, 4, half, true))
+	m.conv2 = addChild(m, "conv2", nn.NewConv2d(rng, 16, 32, 4, half, true))
+	m.fc1 = addChild(m, "fc1", nn.NewLinear(rng, 7*7*32, 100, true))
+	m.fc2 = addChild(m, "fc2", nn.NewLinear(rng, 100, o.Classes, true))
+	return m
+}
+
+func (m *wongMNIST) Forward(x *autograd.Var) *autograd.Var {
+	x = nn.Call(m.normalize, x)
+	x = autograd.Relu(nn.Call(m.conv1, x))
+	x = autograd.Relu(nn.Call(m.conv2, x))
+	x = autograd.Relu(nn.Call(m.fc1, autograd.Flatten(x)))
+	return nn.Call(m.fc2, x)
+}

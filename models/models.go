@@ -31,7 +31,7 @@ type Options struct {
 	// resnet50).
 	Classes int `json:"classes"`
 	// InChannels is the number of image channels (default 3, 1 for
-	// madry-mnist).
+	// madry-mnist and wong-mnist).
 	InChannels int `json:"in_channels"`
 	// Width is the base width (channels of the first stage) of the CIFAR
 	// ResNets (16), preact-resnet18 (64), resnet18/resnet50 (64) and

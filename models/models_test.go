@@ -22,7 +22,7 @@ func small(name string) Options {
 }
 
 func inputShape(name string) []int {
-	if name == "madry-mnist" {
+	if name == "madry-mnist" || name == "wong-mnist" {
 		return []int{2, 1, 28, 28}
 	}
 	return []int{2, 3, 32, 32}
@@ -30,7 +30,7 @@ func inputShape(name string) []int {
 
 func TestNames(t *testing.T) {
 	want := []string{"madry-mnist", "preact-resnet18", "resnet110", "resnet18", "resnet20", "resnet32",
-		"resnet44", "resnet50", "resnet56", "resnet8", "smallcnn", "wrn"}
+		"resnet44", "resnet50", "resnet56", "resnet8", "smallcnn", "wong-mnist", "wrn"}
 	if got := Names(); !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}
