@@ -44,7 +44,7 @@ fgsm-rs (Wong et al. 2020: --eps --alpha, catastrophic overfitting detected
 with --check-overfit); trades (Zhang et al. 2019: --eps --alpha --steps --beta).
 Budgets are in [0,1] pixel units and may be fractions: --eps 8/255.`,
 		Example: `  robustlab train --data shapes:train --eval shapes:test --arch smallcnn --epochs 5 --out runs/std
-  robustlab train --data mnist:train --eval mnist:test?n=1000 --arch madry-mnist --regime fgsm-rs \
+  robustlab train --data mnist:train --eval mnist:test?n=1000 --arch wong-mnist --regime fgsm-rs \
       --eps 0.3 --alpha 0.375 --epochs 10 --schedule cyclic --lr 0.005 --opt adam --out runs/mnist-fgsm`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
