@@ -140,7 +140,7 @@ var Presets = map[string]func() Spec{"quick": quickSpec, "full": fullSpec}
 func quickSpec() Spec {
 	return Spec{
 		Name: "shapes", Seed: 0, ImageSize: 32, Arch: "smallcnn", Width: 16,
-		Train: TrainSpec{N: 12000, Epochs: 6, Batch: 128, LR: 0.1, Warmup: 1, WeightDecay: 5e-4, Crop: 2, Flip: true},
+		Train: TrainSpec{N: 16000, Epochs: 8, Batch: 128, LR: 0.1, Warmup: 1, WeightDecay: 5e-4, Crop: 2, Flip: true},
 		Models: []ModelSpec{
 			{Name: "standard", Label: "Standard", Regime: RegimeSpec{Name: "standard"},
 				Description: "trained on shapes:train, where every shape has its home texture"},
@@ -155,7 +155,7 @@ func quickSpec() Spec {
 		},
 		Eval: EvalSpec{
 			TestN: 1000, Splits: []string{"random-texture", "silhouette", "texture-only"}, ShapeBiasN: 900,
-			Robust:   RobustSpec{Eps: []string{"0", "1/255", "2/255", "4/255", "8/255", "16/255"}, Steps: 20, N: 400},
+			Robust:   RobustSpec{Eps: []string{"0", "1/255", "2/255", "4/255", "8/255", "16/255"}, Steps: 20, N: 1000},
 			Noise:    NoiseSpec{Families: []string{"uniform", "salt-pepper", "gaussian"}, Severities: []int{1, 2, 3, 4, 5}, N: 500},
 			Saliency: SaliencySpec{Methods: []string{"gradient", "smoothgrad"}, GridImages: 8, N: 200, Samples: 16, Sigma: 0.15},
 		},
