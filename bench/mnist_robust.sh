@@ -28,7 +28,8 @@
 # attacks that took Madry et al.'s published 89.6% to 88.5%) on the first 1,000; then FGSM,
 # PGD-20, APGD-CE, APGD-DLR and Square (1,000 queries) at eps 0.1 and 0.3 on the first 200,
 # with every sanity check. Rerunning resumes a killed training run and repeats no finished
-# evaluation. ROBUSTLAB may name a built binary; wall times and `uptime` go to OUT/load.txt.
+# evaluation. ROBUSTLAB may name a built binary, SEED the training seed (default 0); wall
+# times and `uptime` go to OUT/load.txt.
 set -eu
 REGIME=${1:-pgd}
 OUT=${2:-runs/mnist-$REGIME}
@@ -48,7 +49,7 @@ uptime | tee -a "$OUT/load.txt"
 start=$(date +%s)
 # shellcheck disable=SC2086 # TRAIN is a list of flags
 "$RL" train --data mnist:train --eval 'mnist:test?n=1000' --eps 0.3 $TRAIN \
-	--batch 100 --opt adam --lr 0.005 --wd 0 --schedule cyclic --peak 0.4 --seed 0 --out "$OUT"
+	--batch 100 --opt adam --lr 0.005 --wd 0 --schedule cyclic --peak 0.4 --seed "${SEED:-0}" --out "$OUT"
 echo "training wall time: $(( $(date +%s) - start )) s" | tee -a "$OUT/load.txt"
 uptime | tee -a "$OUT/load.txt"
 eval_once() { # DIR ARGS...: robustlab eval into DIR unless DIR holds its summary already
