@@ -83,6 +83,10 @@ func (b *Bar) Finish(extra string) {
 // Elapsed is the time since the bar started.
 func (b *Bar) Elapsed() time.Duration { return b.now().Sub(b.start) }
 
+// minRateSeconds is the least elapsed time for which a running bar shows a
+// rate and an ETA.
+const minRateSeconds = 0.1
+
 func (b *Bar) draw(final bool) {
 	el := b.now().Sub(b.start).Seconds()
 	rate := 0.0
@@ -93,7 +97,13 @@ func (b *Bar) draw(final bool) {
 	if rate > 0 && b.total > 0 {
 		eta = Duration(time.Duration(float64(b.total-b.done) / rate * float64(time.Second)))
 	}
-	status := fmt.Sprintf("%d/%d %.0f %s/s", b.done, b.total, rate, b.unit)
+	rateText := fmt.Sprintf("%.0f", rate)
+	if !final && el < minRateSeconds {
+		// Too early for a meaningful rate (a first batch that was ready
+		// when the bar started would show millions per second).
+		rateText, eta = "?", "?"
+	}
+	status := fmt.Sprintf("%d/%d %s %s/s", b.done, b.total, rateText, b.unit)
 	if final {
 		status += " in " + Duration(b.now().Sub(b.start))
 	} else {

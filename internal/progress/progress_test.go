@@ -44,3 +44,17 @@ func TestDuration(t *testing.T) {
 		}
 	}
 }
+
+// A line drawn the instant the bar starts (a first batch that was ready
+// before it) must not claim an absurd rate.
+func TestNoRateBeforeAnyTimePassed(t *testing.T) {
+	var buf bytes.Buffer
+	b := New(&buf, "ig", 6400, "rows")
+	clock := b.start
+	b.now = func() time.Time { return clock }
+	clock = clock.Add(time.Microsecond)
+	b.Add(128, "")
+	if line := strings.TrimSpace(buf.String()); line != "ig: 128/6400 ? rows/s ETA ?" {
+		t.Fatalf("first line %q, want no rate and no ETA", line)
+	}
+}
