@@ -129,10 +129,14 @@ func TestParityWithPyTorch(t *testing.T) {
 	for _, c := range fx.Cases {
 		t.Run(c.Model+"/"+c.Case, func(t *testing.T) {
 			var m nn.Module = newSmoothNet()
-			if c.Model == "madry-mnist" {
-				if m, err = models.New("madry-mnist", models.Options{Mean: []float32{0.1307}, Std: []float32{0.3081}}); err != nil {
-					t.Fatal(err)
-				}
+			switch c.Model {
+			case "madry-mnist":
+				m, err = models.New("madry-mnist", models.Options{Mean: []float32{0.1307}, Std: []float32{0.3081}})
+			case "wong-mnist":
+				m, err = models.New("wong-mnist", models.Options{}) // no normalization, as Wong et al.'s code
+			}
+			if err != nil {
+				t.Fatal(err)
 			}
 			setFormula(m)
 			nn.SetTraining(m, true)

@@ -24,35 +24,10 @@ func init() {
 			FeatureLayer: "conv2", InputSize: 28, MinInputSize: 28,
 		},
 		classes: 10, channels: 1,
-		build: func(o Options, rng *rand.Rand) nn.Module { return newMadryMNIST(o, rng) },
+		build: func(o Options, rng *rand.Rand) nn.Module {
+			return newMNISTCNN(o, rng, mnistLayout{conv: [2]int{32, 64}, kernel: 5, pool: true, hidden: 1024})
+		},
 	})
-}
-
-type madryMNIST struct {
-	*nn.Base
-	normalize    *nn.Normalize
-	conv1, conv2 *nn.Conv2d
-	fc1, fc2     *nn.Linear
-}
-
-func newMadryMNIST(o Options, rng *rand.Rand) *madryMNIST {
-	same := autograd.ConvOptions{Padding: [2]int{2, 2}}
-	m := &madryMNIST{Base: nn.NewBase()}
-	m.normalize = addChild(m, "normalize", nn.NewNormalize(o.Mean, o.Std))
-	m.conv1 = addChild(m, "conv1", nn.NewConv2d(rng, o.InChannels, 32, 5, same, true))
-	m.conv2 = addChild(m, "conv2", nn.NewConv2d(rng, 32, 64, 5, same, true))
-	m.fc1 = addChild(m, "fc1", nn.NewLinear(rng, 7*7*64, 1024, true))
-	m.fc2 = addChild(m, "fc2", nn.NewLinear(rng, 1024, o.Classes, true))
-	return m
-}
-
-func (m *madryMNIST) Forward(x *autograd.Var) *autograd.Var {
-	pool := autograd.PoolOptions{Kernel: 2, Stride: 2}
-	x = nn.Call(m.normalize, x)
-	x = autograd.MaxPool2d(autograd.Relu(nn.Call(m.conv1, x)), pool)
-	x = autograd.MaxPool2d(autograd.Relu(nn.Call(m.conv2, x)), pool)
-	x = autograd.Relu(nn.Call(m.fc1, autograd.Flatten(x)))
-	return nn.Call(m.fc2, x)
 }
 
 // The small MNIST CNN of Wong, Rice & Kolter 2020 ("Fast is better than
@@ -69,32 +44,54 @@ func init() {
 			FeatureLayer: "conv2", InputSize: 28, MinInputSize: 28,
 		},
 		classes: 10, channels: 1,
-		build: func(o Options, rng *rand.Rand) nn.Module { return newWongMNIST(o, rng) },
+		build: func(o Options, rng *rand.Rand) nn.Module {
+			return newMNISTCNN(o, rng, mnistLayout{conv: [2]int{16, 32}, kernel: 4, pool: false, hidden: 100})
+		},
 	})
 }
 
-type wongMNIST struct {
+// mnistLayout is what the two MNIST CNNs differ in. Both halve the 28x28
+// input twice, to 7x7: Madry et al.'s with 'SAME' convolutions followed by
+// 2x2 max pools, Wong et al.'s with stride-2 convolutions (padding 1).
+type mnistLayout struct {
+	conv   [2]int // output channels of conv1 and conv2
+	kernel int
+	pool   bool // max-pool after each convolution (else the convolutions stride 2)
+	hidden int  // units of fc1
+}
+
+// mnistCNN is conv1, ReLU, [pool], conv2, ReLU, [pool], fc1, ReLU, fc2.
+type mnistCNN struct {
 	*nn.Base
+	pool         bool
 	normalize    *nn.Normalize
 	conv1, conv2 *nn.Conv2d
 	fc1, fc2     *nn.Linear
 }
 
-func newWongMNIST(o Options, rng *rand.Rand) *wongMNIST {
-	half := autograd.ConvOptions{Stride: [2]int{2, 2}, Padding: [2]int{1, 1}}
-	m := &wongMNIST{Base: nn.NewBase()}
+func newMNISTCNN(o Options, rng *rand.Rand, l mnistLayout) *mnistCNN {
+	conv := autograd.ConvOptions{Padding: [2]int{(l.kernel - 1) / 2, (l.kernel - 1) / 2}}
+	if !l.pool {
+		conv = autograd.ConvOptions{Stride: [2]int{2, 2}, Padding: [2]int{1, 1}}
+	}
+	m := &mnistCNN{Base: nn.NewBase(), pool: l.pool}
 	m.normalize = addChild(m, "normalize", nn.NewNormalize(o.Mean, o.Std))
-	m.conv1 = addChild(m, "conv1", nn.NewConv2d(rng, o.InChannels, 16, 4, half, true))
-	m.conv2 = addChild(m, "conv2", nn.NewConv2d(rng, 16, 32, 4, half, true))
-	m.fc1 = addChild(m, "fc1", nn.NewLinear(rng, 7*7*32, 100, true))
-	m.fc2 = addChild(m, "fc2", nn.NewLinear(rng, 100, o.Classes, true))
+	m.conv1 = addChild(m, "conv1", nn.NewConv2d(rng, o.InChannels, l.conv[0], l.kernel, conv, true))
+	m.conv2 = addChild(m, "conv2", nn.NewConv2d(rng, l.conv[0], l.conv[1], l.kernel, conv, true))
+	m.fc1 = addChild(m, "fc1", nn.NewLinear(rng, 7*7*l.conv[1], l.hidden, true))
+	m.fc2 = addChild(m, "fc2", nn.NewLinear(rng, l.hidden, o.Classes, true))
 	return m
 }
 
-func (m *wongMNIST) Forward(x *autograd.Var) *autograd.Var {
-	x = nn.Call(m.normalize, x)
-	x = autograd.Relu(nn.Call(m.conv1, x))
-	x = autograd.Relu(nn.Call(m.conv2, x))
+func (m *mnistCNN) Forward(x *autograd.Var) *autograd.Var {
+	stage := func(c *nn.Conv2d, x *autograd.Var) *autograd.Var {
+		x = autograd.Relu(nn.Call(c, x))
+		if m.pool {
+			x = autograd.MaxPool2d(x, autograd.PoolOptions{Kernel: 2, Stride: 2})
+		}
+		return x
+	}
+	x = stage(m.conv2, stage(m.conv1, nn.Call(m.normalize, x)))
 	x = autograd.Relu(nn.Call(m.fc1, autograd.Flatten(x)))
 	return nn.Call(m.fc2, x)
 }

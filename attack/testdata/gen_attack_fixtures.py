@@ -4,7 +4,9 @@
 # (the convention of models/testdata/gen_fixtures.py, so no weights are stored):
 #   smooth       a small conv net with batch norm (in evaluation mode), tanh, average
 #                pooling and softplus on 3x8x8 images with its own input normalization;
-#   madry-mnist  Madry et al.'s MNIST CNN (ReLU, max pooling) on 1x28x28 images.
+#   madry-mnist  Madry et al.'s MNIST CNN (ReLU, max pooling) on 1x28x28 images;
+#   wong-mnist   Wong et al. 2020's small MNIST CNN (stride-2 4x4 convolutions, no
+#                normalization) on 1x28x28 images.
 # The attacks are written here from the papers (Goodfellow et al. 2015, eq. 3; Madry et
 # al. 2018, eq. 2) the way PyTorch code usually writes them: sign of the input gradient
 # of the summed cross-entropy, clamp to [x-eps, x+eps] then to [0,1]; L2 steps along
@@ -83,6 +85,19 @@ class MadryMNIST(nn.Module):
         return s.fc2(F.relu(s.fc1(x.flatten(1))))
 
 
+class WongMNIST(nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.conv1 = nn.Conv2d(1, 16, 4, stride=2, padding=1)
+        s.conv2 = nn.Conv2d(16, 32, 4, stride=2, padding=1)
+        s.fc1 = nn.Linear(7 * 7 * 32, 100)
+        s.fc2 = nn.Linear(100, 10)
+
+    def forward(s, x):
+        x = F.relu(s.conv2(F.relu(s.conv1(x))))
+        return s.fc2(F.relu(s.fc1(x.flatten(1))))
+
+
 def project(adv, x, eps, norm):
     if norm == "linf":
         return torch.min(torch.max(adv, x - eps), x + eps).clamp(0, 1)
@@ -113,7 +128,8 @@ def b64(t):
 
 out = []
 for name, model, shape, eps_inf, eps_2 in [("smooth", Smooth(), [4, 3, 8, 8], 8 / 255, 0.5),
-                                           ("madry-mnist", MadryMNIST(), [2, 1, 28, 28], 0.3, 2.0)]:
+                                           ("madry-mnist", MadryMNIST(), [2, 1, 28, 28], 0.3, 2.0),
+                                           ("wong-mnist", WongMNIST(), [2, 1, 28, 28], 0.3, 2.0)]:
     set_formula(model)
     model.eval()
     m64 = copy.deepcopy(model).double()
