@@ -44,8 +44,12 @@ fgsm-rs (Wong et al. 2020: --eps --alpha, catastrophic overfitting detected
 with --check-overfit); trades (Zhang et al. 2019: --eps --alpha --steps --beta).
 Budgets are in [0,1] pixel units and may be fractions: --eps 8/255.`,
 		Example: `  robustlab train --data shapes:train --eval shapes:test --arch smallcnn --epochs 5 --out runs/std
-  robustlab train --data mnist:train --eval mnist:test?n=1000 --arch wong-mnist --regime fgsm-rs \
-      --eps 0.3 --alpha 0.375 --epochs 10 --schedule cyclic --lr 0.005 --opt adam --out runs/mnist-fgsm`,
+  robustlab train --data mnist:train --eval 'mnist:test?n=1000' --arch wong-mnist --regime fgsm-rs \
+      --eps 0.3 --alpha 0.375 --epochs 10 --schedule cyclic --peak 0.4 --lr 0.005 --opt adam --wd 0 --batch 100 \
+      --check-overfit --out runs/mnist-fgsm     # FGSM-RS at eps 0.3 can overfit catastrophically: the check rolls back
+  robustlab train --data mnist:train --eval 'mnist:test?n=1000' --arch madry-mnist --regime pgd \
+      --eps 0.3 --alpha 0.1 --steps 5 --epochs 6 --schedule cyclic --peak 0.4 --lr 0.005 --opt adam --wd 0 \
+      --batch 100 --out runs/mnist-pgd     # bench/mnist_robust.sh pgd: 98.97% clean, 92.4% under PGD-50 x 10`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			if out == "" {
