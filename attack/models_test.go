@@ -5,6 +5,7 @@ import (
 
 	"robustlab/autograd"
 	"robustlab/data"
+	"robustlab/internal/fixture"
 	"robustlab/nn"
 	"robustlab/tensor"
 )
@@ -22,20 +23,12 @@ const (
 	protoDim  = protoSide * protoSide
 )
 
-// splitmix returns a deterministic pseudo-random uint64 for key.
-func splitmix(key uint64) uint64 {
-	z := key + 0x9e3779b97f4a7c15
-	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
-	z = (z ^ z>>27) * 0x94d049bb133111eb
-	return z ^ z>>31
-}
-
 // unit returns a deterministic draw in [0,1) for key.
-func unit(key uint64) float64 { return float64(splitmix(key)>>11) * 0x1p-53 }
+func unit(key uint64) float64 { return float64(fixture.Splitmix(key)>>11) * 0x1p-53 }
 
 // prototype returns pixel j of class c's +-1 pattern.
 func prototype(c, j int) float64 {
-	if splitmix(uint64(c*protoDim+j)+1<<40)&1 == 0 {
+	if fixture.Splitmix(uint64(c*protoDim+j)+1<<40)&1 == 0 {
 		return -1
 	}
 	return 1

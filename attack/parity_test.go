@@ -6,11 +6,11 @@ import (
 	"encoding/json"
 	"math"
 	"os"
-	"slices"
 	"strings"
 	"testing"
 
 	"robustlab/autograd"
+	"robustlab/internal/fixture"
 	"robustlab/models"
 	"robustlab/nn"
 	"robustlab/tensor"
@@ -32,49 +32,6 @@ type parityCase struct {
 	Targets     []int   `json:"targets"`
 	Adv         string  `json:"adv_f32_base64"`
 	TorchError  float64 `json:"torch_f32_max_error"`
-}
-
-// uniform returns n draws in [-1, 1) of the fixtures' generator: splitmix64
-// of (stream << 32) + index, top 53 bits.
-func uniform(stream uint64, n int) []float64 {
-	out := make([]float64, n)
-	for i := range out {
-		out[i] = float64(splitmix(stream<<32+uint64(i))>>11)*0x1p-52 - 1
-	}
-	return out
-}
-
-// setFormula sets every tensor of m but the normalization buffers and the
-// batch counters by sorted name, as the fixture script does.
-func setFormula(m nn.Module) {
-	sd := nn.StateDict(m)
-	var names []string
-	for n := range sd {
-		if !strings.HasPrefix(n, "normalize.") && !strings.HasSuffix(n, "num_batches_tracked") {
-			names = append(names, n)
-		}
-	}
-	slices.Sort(names)
-	for k, name := range names {
-		t := sd[name]
-		shape := t.Shape()
-		for j, b := range uniform(uint64(k+1), t.Len()) {
-			var v float64
-			switch {
-			case strings.HasSuffix(name, "running_var"):
-				v = 0.75 + 0.25*b
-			case strings.HasSuffix(name, "running_mean"):
-				v = 0.1 * b
-			case len(shape) == 1 && strings.HasSuffix(name, "weight"):
-				v = 1 + 0.2*b
-			case len(shape) == 1:
-				v = 0.1 * b
-			default:
-				v = b * math.Sqrt(3/float64(t.Len()/shape[0]))
-			}
-			t.Data()[j] = float32(v)
-		}
-	}
 }
 
 // smoothNet is the fixture script's Smooth: conv, batch norm, tanh,
@@ -138,12 +95,12 @@ func TestParityWithPyTorch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			setFormula(m)
+			fixture.SetFormula(m)
 			nn.SetTraining(m, true)
 			n := tensor.Numel(c.Shape)
 			x64 := make([]float64, n)
 			x := tensor.New(c.Shape...)
-			for j, u := range uniform(100, n) {
+			for j, u := range fixture.Uniform(100, n) {
 				x64[j] = math.Min(math.Max(u+c.InputOffset, 0), 1)
 				x.Data()[j] = float32(x64[j])
 			}
@@ -154,7 +111,7 @@ func TestParityWithPyTorch(t *testing.T) {
 					scale = c.Eps / math.Sqrt(float64(n/c.Shape[0]))
 				}
 				cfg.Start = tensor.New(c.Shape...)
-				for j, u := range uniform(*c.StartStream, n) {
+				for j, u := range fixture.Uniform(*c.StartStream, n) {
 					cfg.Start.Data()[j] = float32(x64[j] + scale*u)
 				}
 			}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"robustlab/autograd"
+	"robustlab/internal/fixture"
 	"robustlab/nn"
 	"robustlab/tensor"
 )
@@ -33,53 +34,6 @@ type forwardCase struct {
 	EvalParamGrads   []float64 `json:"eval_param_grads"`
 	// TorchError is PyTorch's own float32 error on each quantity.
 	TorchError map[string]float64 `json:"torch_f32_error"`
-}
-
-// uniform returns n draws in [-1, 1) of the fixture's generator: splitmix64
-// of (stream << 32) + index, top 53 bits (as gen_fixtures.py).
-func uniform(stream uint64, n int) []float64 {
-	out := make([]float64, n)
-	for i := range out {
-		z := stream<<32 + uint64(i) + 0x9e3779b97f4a7c15
-		z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
-		z = (z ^ z>>27) * 0x94d049bb133111eb
-		z ^= z >> 31
-		out[i] = float64(z>>11)*0x1p-52 - 1
-	}
-	return out
-}
-
-// setFormula sets every tensor of m except the normalization buffers and
-// the batch counters as gen_fixtures.py does, by sorted name.
-func setFormula(m nn.Module) {
-	sd := nn.StateDict(m)
-	var names []string
-	for n := range sd {
-		if !strings.HasPrefix(n, "normalize.") && !strings.HasSuffix(n, "num_batches_tracked") {
-			names = append(names, n)
-		}
-	}
-	slices.Sort(names)
-	for k, name := range names {
-		t := sd[name]
-		shape := t.Shape()
-		for j, b := range uniform(uint64(k+1), t.Len()) {
-			var v float64
-			switch {
-			case strings.HasSuffix(name, "running_var"):
-				v = 0.75 + 0.25*b
-			case strings.HasSuffix(name, "running_mean"):
-				v = 0.1 * b
-			case len(shape) == 1 && strings.HasSuffix(name, "weight"):
-				v = 1 + 0.2*b
-			case len(shape) == 1:
-				v = 0.1 * b
-			default:
-				v = b * math.Sqrt(3/float64(t.Len()/shape[0]))
-			}
-			t.Data()[j] = float32(v)
-		}
-	}
 }
 
 // relErr is ||got - want|| / ||want|| (L2), as gen_fixtures.py's rel_err.
@@ -140,10 +94,10 @@ func TestForwardMatchesPyTorch(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			setFormula(m)
+			fixture.SetFormula(m)
 			n := tensor.Numel(c.InputShape)
 			x := tensor.New(c.InputShape...)
-			for j, u := range uniform(0, n) {
+			for j, u := range fixture.Uniform(0, n) {
 				x.Data()[j] = float32(0.5 + 0.5*u)
 			}
 			// The reference is PyTorch in float64; robustlab's float32 may
@@ -179,7 +133,7 @@ func TestForwardMatchesPyTorch(t *testing.T) {
 			check("eval_logits", logits.Data(), c.EvalLogits)
 			check("eval_loss", autograd.CrossEntropy(logits, c.Labels, 0).Data(), c.EvalLoss)
 			r := tensor.New(logits.Shape()...)
-			for j, u := range uniform(1<<20, r.Len()) {
+			for j, u := range fixture.Uniform(1<<20, r.Len()) {
 				r.Data()[j] = float32(u)
 			}
 			tp.BackwardWith(logits, r, append([]*autograd.Var{in}, paramVars(m)...)...)

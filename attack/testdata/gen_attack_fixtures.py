@@ -1,7 +1,7 @@
 # Generates attack_fixtures.json, the PyTorch side of attack's parity test
 # (TestParityWithPyTorch): FGSM and PGD from a fixed start, Linf and L2, untargeted
 # and targeted, on two fixed models whose weights both sides compute from a formula
-# (the convention of models/testdata/gen_fixtures.py, so no weights are stored):
+# (internal/fixture/formula.py, as models/testdata/gen_fixtures.py, so no weights are stored):
 #   smooth       a small conv net with batch norm (in evaluation mode), tanh, average
 #                pooling and softplus on 3x8x8 images with its own input normalization;
 #   madry-mnist  Madry et al.'s MNIST CNN (ReLU, max pooling) on 1x28x28 images;
@@ -14,44 +14,14 @@
 # computed in float64; PyTorch's own float32 result must agree with them to 1e-6 (else
 # the case is too close to a gradient sign flip to be a fair test, and the script stops).
 # Run from the repository root: /usr/bin/python3 attack/testdata/gen_attack_fixtures.py
-import base64, copy, json, math, os
+import base64, copy, json, math, os, sys
 import numpy as np
 import torch, torch.nn as nn, torch.nn.functional as F
 
 torch.set_num_threads(1)
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def uniform(stream, n):
-    # n draws in [-1, 1): splitmix64 of (stream << 32) + index, top 53 bits (as
-    # models/testdata/gen_fixtures.py and the Go test).
-    with np.errstate(over="ignore"):
-        z = (np.uint64(stream) << np.uint64(32)) + np.arange(n, dtype=np.uint64) + np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(11)).astype(np.float64) * 2.0 ** -52 - 1
-
-
-def set_formula(model):
-    sd = model.state_dict()
-    names = sorted(k for k in sd if not k.endswith("num_batches_tracked"))
-    with torch.no_grad():
-        for k, name in enumerate(names):
-            shape = list(sd[name].shape)
-            n = int(np.prod(shape)) if shape else 1
-            b = uniform(k + 1, n)
-            if name.endswith("running_var"):
-                v = 0.75 + 0.25 * b
-            elif name.endswith("running_mean"):
-                v = 0.1 * b
-            elif len(shape) == 1 and name.endswith("weight"):
-                v = 1 + 0.2 * b
-            elif len(shape) == 1:
-                v = 0.1 * b
-            else:
-                v = b * math.sqrt(3.0 / (n // shape[0]))
-            sd[name].copy_(torch.from_numpy(v.reshape(shape)).to(sd[name].dtype))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "internal", "fixture"))
+from formula import uniform, set_formula  # noqa: E402
 
 
 class Smooth(nn.Module):

@@ -16,6 +16,8 @@ import torchvision
 
 torch.set_num_threads(1)
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "..", "internal", "fixture"))
+from formula import uniform, set_formula  # noqa: E402
 
 # --- He et al. 2016 CIFAR ResNet, names as the common PyTorch CIFAR ResNet ---------------
 class CifarBlock(nn.Module):
@@ -160,39 +162,7 @@ def bench_resnet20():
     torch.set_num_threads(1)
     return mod.ResNet20()
 
-# --- the weights formula (models/forward_test.go computes the same) -----------------------
-def uniform(stream, n):
-    # n draws in [-1, 1): splitmix64 of (stream << 32) + index, top 53 bits. Random-looking
-    # weights keep a deep network as well conditioned as at a real initialization.
-    with np.errstate(over="ignore"):
-        z = (np.uint64(stream) << np.uint64(32)) + np.arange(n, dtype=np.uint64) + np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z = z ^ (z >> np.uint64(31))
-    return (z >> np.uint64(11)).astype(np.float64) * 2.0 ** -52 - 1
-
-def formula(name, k, shape):
-    n = int(np.prod(shape)) if len(shape) else 1
-    b = uniform(k + 1, n)
-    if name.endswith("running_var"):
-        v = 0.75 + 0.25 * b
-    elif name.endswith("running_mean"):
-        v = 0.1 * b
-    elif len(shape) == 1 and name.endswith("weight"):
-        v = 1 + 0.2 * b
-    elif len(shape) == 1:
-        v = 0.1 * b
-    else:
-        v = b * math.sqrt(3.0 / (n // shape[0]))
-    return torch.from_numpy(v.astype(np.float32).reshape(shape))
-
-def set_formula(model):
-    sd = model.state_dict()
-    names = sorted(k for k in sd if not k.endswith("num_batches_tracked"))
-    with torch.no_grad():
-        for k, name in enumerate(names):
-            sd[name].copy_(formula(name, k, list(sd[name].shape)))
-
+# --- the weights formula: internal/fixture/formula.py (fixture.go computes the same) ---
 def layout(model):
     return [(k, list(v.shape)) for k, v in model.state_dict().items()]
 
