@@ -387,17 +387,17 @@ func (wk *worker) example(idx int, img, mask []float32) error {
 		} else {
 			// Ping-pong between two scratch buffers.
 			if s%2 == 0 {
-				wk.bufA = grow(wk.bufA, l.c*h*w)
+				wk.bufA = growSlice(wk.bufA, l.c*h*w)
 				dst.Pix = wk.bufA
 				if mask != nil {
-					wk.maskA = grow(wk.maskA, h*w)
+					wk.maskA = growSlice(wk.maskA, h*w)
 					dstMask.Pix = wk.maskA
 				}
 			} else {
-				wk.bufB = grow(wk.bufB, l.c*h*w)
+				wk.bufB = growSlice(wk.bufB, l.c*h*w)
 				dst.Pix = wk.bufB
 				if mask != nil {
-					wk.maskB = grow(wk.maskB, h*w)
+					wk.maskB = growSlice(wk.maskB, h*w)
 					dstMask.Pix = wk.maskB
 				}
 			}
@@ -406,11 +406,4 @@ func (wk *worker) example(idx int, img, mask []float32) error {
 		src, srcMask = dst, dstMask
 	}
 	return nil
-}
-
-func grow(b []float32, n int) []float32 {
-	if cap(b) < n {
-		return make([]float32, n)
-	}
-	return b[:n]
 }

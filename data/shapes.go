@@ -285,6 +285,8 @@ func (s *Shapes) Get(i int, ex *Example) error {
 	return nil
 }
 
+// growSlice returns b resized to n elements, reusing its storage when it
+// is large enough (the contents are not kept otherwise).
 func growSlice(b []float32, n int) []float32 {
 	if cap(b) < n {
 		return make([]float32, n)
