@@ -61,12 +61,7 @@ func (c *APGDConfig) check() error {
 	return nil
 }
 
-func (c *APGDConfig) rng() *rand.Rand {
-	if c.RNG != nil {
-		return c.RNG
-	}
-	return tensor.NewRNG(c.Seed)
-}
+func (c *APGDConfig) rng() *rand.Rand { return seededRNG(c.RNG, c.Seed) }
 
 // APGD returns adversarial versions of the images x [N,C,H,W] in [0,1]:
 // for each example the first iterate that fooled the model, or else the
@@ -109,12 +104,7 @@ func apgdCheckpoints(nIter int) []int {
 func (c *APGDConfig) run(o *oracle, x *tensor.Tensor, todo []int, rng *rand.Rand, res *outcome) {
 	checkpoints := apgdCheckpoints(c.Steps)
 	for r := 0; r < max(c.Restarts, 1); r++ {
-		var act []int
-		for _, i := range todo {
-			if !res.fooled[i] {
-				act = append(act, i)
-			}
-		}
+		act := res.unfooled(todo)
 		if len(act) == 0 {
 			return
 		}

@@ -404,11 +404,7 @@ func evalBatch(ctx context.Context, m nn.Module, b *data.Batch, bi int, cfg *Eva
 				res := newOutcome(x)
 				o.obj = CrossEntropy()
 				fewer.run(o, x, todo, streamRNG(cfg.Seed, bi, fewerStepsStream, e), res, true)
-				for _, i := range todo {
-					if !res.fooled[i] {
-						t.fewerSteps[e]++
-					}
-				}
+				t.fewerSteps[e] += len(res.unfooled(todo))
 				t.fewerRun = true
 			}
 		}
@@ -420,11 +416,7 @@ func evalBatch(ctx context.Context, m nn.Module, b *data.Batch, bi int, cfg *Eva
 		res := newOutcome(x)
 		o.obj = CrossEntropy()
 		c.run(o, x, todo, streamRNG(cfg.Seed, bi, unboundedStream, 0), res, true)
-		for _, i := range todo {
-			if !res.fooled[i] {
-				t.unbounded++
-			}
-		}
+		t.unbounded += len(res.unfooled(todo))
 		t.unboundedRun = true
 	}
 	return nil

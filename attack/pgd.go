@@ -107,12 +107,7 @@ func (c *PGDConfig) stepSize() float32 {
 	return float32(2.5 * c.Eps / float64(c.Steps))
 }
 
-func (c *PGDConfig) rng() *rand.Rand {
-	if c.RNG != nil {
-		return c.RNG
-	}
-	return tensor.NewRNG(c.Seed)
-}
+func (c *PGDConfig) rng() *rand.Rand { return seededRNG(c.RNG, c.Seed) }
 
 // PGD returns adversarial versions of the images x [N,C,H,W] in [0,1] for
 // their labels. x is not modified.
@@ -161,6 +156,26 @@ func (r *outcome) record(i int, a []float32, pred int, loss float64, fooled bool
 	r.fooled[i], r.pred[i], r.loss[i] = fooled, pred, loss
 }
 
+// unfooled returns the examples of todo the attack has not fooled yet.
+func (r *outcome) unfooled(todo []int) []int {
+	var act []int
+	for _, i := range todo {
+		if !r.fooled[i] {
+			act = append(act, i)
+		}
+	}
+	return act
+}
+
+// seededRNG is r, or a generator seeded with seed where r is nil: the
+// attacks' RNG and Seed options.
+func seededRNG(r *rand.Rand, seed uint64) *rand.Rand {
+	if r != nil {
+		return r
+	}
+	return tensor.NewRNG(seed)
+}
+
 func allIndices(n int) []int {
 	idx := make([]int, n)
 	for i := range idx {
@@ -176,12 +191,7 @@ func (c *PGDConfig) run(o *oracle, x *tensor.Tensor, todo []int, rng *rand.Rand,
 	restarts := max(c.Restarts, 1)
 	eps, alpha := float32(c.Eps), c.stepSize()
 	for r := 0; r < restarts; r++ {
-		var act []int
-		for _, i := range todo {
-			if !res.fooled[i] {
-				act = append(act, i)
-			}
-		}
+		act := res.unfooled(todo)
 		if len(act) == 0 {
 			return
 		}

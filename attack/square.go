@@ -56,12 +56,7 @@ func (c *SquareConfig) check() error {
 	return nil
 }
 
-func (c *SquareConfig) rng() *rand.Rand {
-	if c.RNG != nil {
-		return c.RNG
-	}
-	return tensor.NewRNG(c.Seed)
-}
+func (c *SquareConfig) rng() *rand.Rand { return seededRNG(c.RNG, c.Seed) }
 
 // Square returns adversarial versions of the images x [N,C,H,W] in [0,1]:
 // for each example the first image found that fools the model, or else the
@@ -128,12 +123,7 @@ func squareP(pInit float64, it, n int) float64 {
 
 // run attacks examples todo of the batch x, writing into res.
 func (c *SquareConfig) run(o *oracle, x *tensor.Tensor, todo []int, rng *rand.Rand, res *outcome) {
-	var act []int
-	for _, i := range todo {
-		if !res.fooled[i] {
-			act = append(act, i)
-		}
-	}
+	act := res.unfooled(todo)
 	if len(act) == 0 {
 		return
 	}
