@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"robustlab/internal/stats"
 	"robustlab/study"
 )
 
@@ -492,8 +493,8 @@ func spearmanPText(x, y []float64) string {
 // permutationP is the fraction of all orderings of y whose rank correlation
 // with x is at least as far from 0 as the observed one.
 func permutationP(x, y []float64) float64 {
-	rx, ry := ranks(x), ranks(y)
-	obs := math.Abs(pearson(rx, ry))
+	rx, ry := stats.Ranks(x), stats.Ranks(y)
+	obs := math.Abs(stats.Pearson(rx, ry))
 	if math.IsNaN(obs) {
 		return 1
 	}
@@ -503,7 +504,7 @@ func permutationP(x, y []float64) float64 {
 	visit = func(k int) {
 		if k == len(perm) {
 			total++
-			if math.Abs(pearson(rx, perm)) >= obs-1e-12 {
+			if math.Abs(stats.Pearson(rx, perm)) >= obs-1e-12 {
 				hits++
 			}
 			return

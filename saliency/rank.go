@@ -3,8 +3,8 @@ package saliency
 import (
 	"fmt"
 	"math"
-	"slices"
 
+	"robustlab/internal/stats"
 	"robustlab/tensor"
 )
 
@@ -57,51 +57,7 @@ func Spearman(a, b []float32) float64 {
 	if len(a) != len(b) || len(a) < 2 {
 		return math.NaN()
 	}
-	ra, rb := ranks(a), ranks(b)
-	// Both rank vectors have mean (n+1)/2.
-	mean := float64(len(a)+1) / 2
-	var sab, saa, sbb float64
-	for i := range ra {
-		x, y := ra[i]-mean, rb[i]-mean
-		sab += x * y
-		saa += x * x
-		sbb += y * y
-	}
-	if saa == 0 || sbb == 0 {
-		return math.NaN()
-	}
-	return sab / math.Sqrt(saa*sbb)
-}
-
-// ranks returns the 1-based ranks of v, ties given their mean rank.
-func ranks(v []float32) []float64 {
-	idx := make([]int, len(v))
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(i, j int) int {
-		switch {
-		case v[i] < v[j]:
-			return -1
-		case v[i] > v[j]:
-			return 1
-		}
-		return 0
-	})
-	r := make([]float64, len(v))
-	for lo := 0; lo < len(idx); {
-		hi := lo + 1
-		for hi < len(idx) && v[idx[hi]] == v[idx[lo]] {
-			hi++
-		}
-		// Positions lo..hi-1 hold rank lo+1..hi; their mean is (lo+1+hi)/2.
-		mean := float64(lo+1+hi) / 2
-		for _, i := range idx[lo:hi] {
-			r[i] = mean
-		}
-		lo = hi
-	}
-	return r
+	return stats.Spearman(a, b)
 }
 
 // RankCorrelation returns Spearman's rank correlation between a's and b's
