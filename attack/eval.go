@@ -143,21 +143,6 @@ func (r *Report) Failed() []Check {
 	return out
 }
 
-// limited is the first n examples of a data set.
-type limited struct {
-	data.Dataset
-	n int
-}
-
-func (l limited) Len() int { return l.n }
-
-func (l limited) Get(i int, ex *data.Example) error {
-	if i < 0 || i >= l.n {
-		return fmt.Errorf("attack: example %d outside the first %d of %s", i, l.n, l.Info().Name)
-	}
-	return l.Dataset.Get(i, ex)
-}
-
 func (c *EvalConfig) check() error {
 	if len(c.Attacks) == 0 {
 		return fmt.Errorf("attack: no attacks to evaluate (known: %s)", strings.Join(Names(), ", "))
@@ -236,9 +221,7 @@ func Evaluate(ctx context.Context, m nn.Module, ds data.Dataset, cfg EvalConfig)
 		log = io.Discard
 	}
 	info := ds.Info()
-	if cfg.N > 0 && cfg.N < ds.Len() {
-		ds = limited{ds, cfg.N}
-	}
+	ds = data.First(ds, cfg.N)
 	n := ds.Len()
 	if n == 0 {
 		return nil, fmt.Errorf("attack: data set %s is empty", info.Name)

@@ -79,7 +79,7 @@ func Open(specString string) (Dataset, error) {
 			if n > ds.Len() {
 				return nil, fmt.Errorf("data spec %q: n=%d is more than the %d examples the set has", specString, n, ds.Len())
 			}
-			ds = &subset{Dataset: ds, n: n}
+			ds = First(ds, n)
 		}
 		return ds, nil
 	}
@@ -220,7 +220,17 @@ func (s *spec) split(def string, splits ...string) (string, error) {
 	return "", fmt.Errorf("data spec %q: unknown split %q for %s (known: %s)", s.raw, s.arg, s.source, strings.Join(splits, ", "))
 }
 
-// subset is the first n examples of a set (spec key n=).
+// First returns a view of ds's first n examples (ds itself if n <= 0 or
+// n >= ds.Len()): the spec key n=, and what evaluations on part of a test
+// set use.
+func First(ds Dataset, n int) Dataset {
+	if n <= 0 || n >= ds.Len() {
+		return ds
+	}
+	return &subset{Dataset: ds, n: n}
+}
+
+// subset is the first n examples of a set.
 type subset struct {
 	Dataset
 	n int

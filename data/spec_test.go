@@ -98,3 +98,31 @@ func TestEverySourceIsDocumented(t *testing.T) {
 		}
 	}
 }
+
+func TestFirst(t *testing.T) {
+	dir := t.TempDir()
+	writeMNIST(t, dir, "train", true)
+	ds, err := Open("mnist:train?root=" + dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{0, -1, 3, 4} {
+		if got := First(ds, n); got != ds {
+			t.Errorf("First(ds, %d) of a 3-example set is a view, want the set itself", n)
+		}
+	}
+	two := First(ds, 2)
+	var ex, want Example
+	if two.Len() != 2 {
+		t.Fatalf("First(ds, 2) has %d examples", two.Len())
+	}
+	if err := two.Get(1, &ex); err != nil {
+		t.Fatal(err)
+	}
+	if err := ds.Get(1, &want); err != nil || ex.Label != want.Label {
+		t.Fatalf("example 1 of the view has label %d, of the set %d (%v)", ex.Label, want.Label, err)
+	}
+	if err := two.Get(2, &ex); err == nil || !strings.Contains(err.Error(), "out of range [0, 2)") {
+		t.Fatalf("example 2 of the first 2: %v", err)
+	}
+}

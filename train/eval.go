@@ -3,7 +3,6 @@ package train
 import (
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"math"
 
@@ -17,29 +16,6 @@ type EvalResult struct {
 	Loss     float64 `json:"loss"`
 	Accuracy float64 `json:"accuracy"`
 	N        int     `json:"n"`
-}
-
-// Limit returns a view of ds's first n examples (all of them if n <= 0 or
-// n >= ds.Len()).
-func Limit(ds data.Dataset, n int) data.Dataset {
-	if n <= 0 || n >= ds.Len() {
-		return ds
-	}
-	return limited{ds, n}
-}
-
-type limited struct {
-	data.Dataset
-	n int
-}
-
-func (l limited) Len() int { return l.n }
-
-func (l limited) Get(i int, ex *data.Example) error {
-	if i < 0 || i >= l.n {
-		return fmt.Errorf("train: example %d outside the first %d of %s", i, l.n, l.Info().Name)
-	}
-	return l.Dataset.Get(i, ex)
 }
 
 // Evaluate returns m's mean cross-entropy and accuracy on ds, in evaluation

@@ -115,7 +115,7 @@ func RunOn(ctx context.Context, cfg Config, trainSet, evalSet data.Dataset, opt 
 			return nil, fmt.Errorf("train: eval set %s has %d classes of %dx%dx%d images, training set %s has %d of %dx%dx%d",
 				cfg.Eval, len(ei.Classes), ei.Channels, ei.Height, ei.Width, cfg.Data, len(info.Classes), info.Channels, info.Height, info.Width)
 		}
-		evalSet = Limit(evalSet, cfg.EvalLimit)
+		evalSet = data.First(evalSet, cfg.EvalLimit)
 	}
 	regime, err := newRegime(cfg.Regime)
 	if err != nil {
@@ -333,7 +333,7 @@ func trainEpoch(ctx context.Context, tp *autograd.Tape, model nn.Module, opt opt
 
 // firstBatch reads the first n examples of ds (in index order) as a batch.
 func firstBatch(ctx context.Context, ds data.Dataset, n int) (*data.Batch, error) {
-	l, err := data.NewLoader(Limit(ds, n), data.LoaderOptions{BatchSize: n})
+	l, err := data.NewLoader(data.First(ds, n), data.LoaderOptions{BatchSize: n})
 	if err != nil {
 		return nil, err
 	}
