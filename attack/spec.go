@@ -2,9 +2,10 @@ package attack
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -49,11 +50,7 @@ var specKeys = map[string][]string{
 
 // Names lists the attacks a Spec may name.
 func Names() []string {
-	out := make([]string, 0, len(specKeys))
-	for n := range specKeys {
-		out = append(out, n)
-	}
-	sort.Strings(out)
+	out := slices.Sorted(maps.Keys(specKeys))
 	return out
 }
 
@@ -93,14 +90,10 @@ func ParseSpec(s string) (Spec, error) {
 	if err != nil {
 		return Spec{}, fmt.Errorf("attack %q: bad settings %q: %v", raw, query, err)
 	}
-	given := make([]string, 0, len(vals))
-	for k := range vals {
-		given = append(given, k)
-	}
-	sort.Strings(given)
+	given := slices.Sorted(maps.Keys(vals))
 	for _, k := range given {
 		v := vals[k]
-		if !contains(keys, k) {
+		if !slices.Contains(keys, k) {
 			return Spec{}, fmt.Errorf("attack %q: %s takes no setting %q (it takes %s)", raw, name, k, strings.Join(keys, ", "))
 		}
 		if len(v) != 1 {
@@ -138,15 +131,6 @@ func ParseSpecs(list string) ([]Spec, error) {
 		return nil, fmt.Errorf("no attacks given (known: %s)", strings.Join(Names(), ", "))
 	}
 	return out, nil
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (sp *Spec) set(k, v string) error {

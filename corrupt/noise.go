@@ -11,9 +11,10 @@ package corrupt
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -37,11 +38,7 @@ func register(c *Corruption) { registry[c.Name] = c }
 
 // Names lists the available corruptions, sorted.
 func Names() []string {
-	out := make([]string, 0, len(registry))
-	for n := range registry {
-		out = append(out, n)
-	}
-	sort.Strings(out)
+	out := slices.Sorted(maps.Keys(registry))
 	return out
 }
 

@@ -2,8 +2,9 @@ package data
 
 import (
 	"fmt"
+	"maps"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -129,11 +130,7 @@ func parseSpec(raw string) (*spec, error) {
 	if err != nil {
 		return nil, fmt.Errorf("data spec %q: bad query %q: %v", raw, query, err)
 	}
-	keys := make([]string, 0, len(vals))
-	for k := range vals {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(vals))
 	for _, k := range keys {
 		v := vals[k]
 		if len(v) != 1 {

@@ -2,8 +2,9 @@ package train
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
-	"sort"
+	"slices"
 	"strings"
 
 	"robustlab/autograd"
@@ -89,11 +90,7 @@ func RegisterRegime(name string, f RegimeFactory) {
 
 // Regimes lists the registered regimes, sorted.
 func Regimes() []string {
-	out := make([]string, 0, len(regimes))
-	for n := range regimes {
-		out = append(out, n)
-	}
-	sort.Strings(out)
+	out := slices.Sorted(maps.Keys(regimes))
 	return out
 }
 
