@@ -50,8 +50,7 @@ var specKeys = map[string][]string{
 
 // Names lists the attacks a Spec may name.
 func Names() []string {
-	out := slices.Sorted(maps.Keys(specKeys))
-	return out
+	return slices.Sorted(maps.Keys(specKeys))
 }
 
 // SpecHelp describes the spec syntax and every attack's keys and defaults,

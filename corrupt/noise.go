@@ -38,8 +38,7 @@ func register(c *Corruption) { registry[c.Name] = c }
 
 // Names lists the available corruptions, sorted.
 func Names() []string {
-	out := slices.Sorted(maps.Keys(registry))
-	return out
+	return slices.Sorted(maps.Keys(registry))
 }
 
 // Get returns the named corruption or an error listing the known names.

@@ -90,8 +90,7 @@ func RegisterRegime(name string, f RegimeFactory) {
 
 // Regimes lists the registered regimes, sorted.
 func Regimes() []string {
-	out := slices.Sorted(maps.Keys(regimes))
-	return out
+	return slices.Sorted(maps.Keys(regimes))
 }
 
 func newRegime(c RegimeConfig) (Regime, error) {
