@@ -23,6 +23,16 @@ type Check struct {
 	Detail string `json:"detail"`
 }
 
+// judge passes c if no rule was broken (bad is empty), with detail ok, and
+// else fails it, listing the breaches after failure.
+func (c *Check) judge(bad []string, ok, failure string) {
+	c.Passed = len(bad) == 0
+	c.Detail = ok
+	if !c.Passed {
+		c.Detail = failure + strings.Join(bad, "; ")
+	}
+}
+
 // The sanity checks.
 const (
 	// CheckEpsMonotone: a larger budget never leaves more examples
@@ -76,11 +86,7 @@ func sanityChecks(cfg *EvalConfig, rep *Report, t *tally) []Check {
 				}
 			}
 		}
-		c.Passed = len(bad) == 0
-		c.Detail = "accuracy does not rise with eps under any attack"
-		if !c.Passed {
-			c.Detail = "accuracy rises with eps: " + strings.Join(bad, "; ")
-		}
+		c.judge(bad, "accuracy does not rise with eps under any attack", "accuracy rises with eps: ")
 	}
 	out = append(out, c)
 
@@ -97,11 +103,7 @@ func sanityChecks(cfg *EvalConfig, rep *Report, t *tally) []Check {
 				bad = append(bad, all[len(all)-1])
 			}
 		}
-		c.Passed = len(bad) == 0
-		c.Detail = strings.Join(all, "; ")
-		if !c.Passed {
-			c.Detail = "more steps leave more examples correct: " + strings.Join(bad, "; ")
-		}
+		c.judge(bad, strings.Join(all, "; "), "more steps leave more examples correct: ")
 	}
 	out = append(out, c)
 
@@ -138,11 +140,7 @@ func sanityChecks(cfg *EvalConfig, rep *Report, t *tally) []Check {
 				}
 			}
 		}
-		c.Passed = len(bad) == 0
-		c.Detail = "pgd and apgd-ce are at least as strong as FGSM"
-		if !c.Passed {
-			c.Detail = "FGSM beats an iterative attack: " + strings.Join(bad, "; ")
-		}
+		c.judge(bad, "pgd and apgd-ce are at least as strong as FGSM", "FGSM beats an iterative attack: ")
 	}
 	out = append(out, c)
 
@@ -175,11 +173,7 @@ func sanityChecks(cfg *EvalConfig, rep *Report, t *tally) []Check {
 				bad = append(bad, all[len(all)-1])
 			}
 		}
-		c.Passed = len(bad) == 0
-		c.Detail = strings.Join(all, "; ")
-		if !c.Passed {
-			c.Detail = "the gradient-free attack is stronger than every gradient attack: " + strings.Join(bad, "; ")
-		}
+		c.judge(bad, strings.Join(all, "; "), "the gradient-free attack is stronger than every gradient attack: ")
 	}
 	out = append(out, c)
 
