@@ -40,16 +40,7 @@ func Conv2d(x, w, b *Var, o ConvOptions) *Var {
 	}
 	pl.forward(x.Data(), w.Data(), bd, out.Data())
 	return tp.Record(out, func(o *Var) {
-		var dx, dw []float32
-		fresh := false
-		if x.NeedsGrad() {
-			var g *tensor.Tensor
-			g, fresh = tp.GradFor(x)
-			dx = g.Data()
-		}
-		if w.NeedsGrad() {
-			dw = tp.GradOf(w).Data()
-		}
+		dx, dw, fresh := convGrads(tp, x, w)
 		if dx != nil || dw != nil {
 			pl.backward(x.Data(), w.Data(), o.Grad.Data(), dx, dw, fresh)
 		}
@@ -509,4 +500,19 @@ func (s *scratchPool) put(b []float32) {
 	s.mu.Lock()
 	s.free = append(s.free, b)
 	s.mu.Unlock()
+}
+
+// convGrads returns the gradient buffers a convolution's backward writes:
+// x's (fresh if nothing has been accumulated into it yet, so it may be
+// overwritten) and w's, each nil where that input needs no gradient.
+func convGrads(tp *Tape, x, w *Var) (dx, dw []float32, fresh bool) {
+	if x.NeedsGrad() {
+		var g *tensor.Tensor
+		g, fresh = tp.GradFor(x)
+		dx = g.Data()
+	}
+	if w.NeedsGrad() {
+		dw = tp.GradOf(w).Data()
+	}
+	return dx, dw, fresh
 }

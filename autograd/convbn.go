@@ -94,16 +94,7 @@ func ConvBN(x, w *Var, co ConvOptions, gamma, beta *Var, runMean, runVar *tensor
 			})
 		}
 		g := bn.backward(tp, o, mean, rstd, convd)
-		var dx, dw []float32
-		fresh := false
-		if x.NeedsGrad() {
-			var t *tensor.Tensor
-			t, fresh = tp.GradFor(x)
-			dx = t.Data()
-		}
-		if w.NeedsGrad() {
-			dw = tp.GradOf(w).Data()
-		}
+		dx, dw, fresh := convGrads(tp, x, w)
 		if dx == nil && dw == nil {
 			return
 		}
