@@ -546,9 +546,9 @@ func (j *gemmJob) packA(dst []float32, i0, rows, p0, kc int) {
 	if j.transA && (mr == 8 || mr == 4) {
 		full := rows / mr
 		if mr == 8 {
-			packRows8(dst, j.a[p0*j.lda+i0:], j.lda, kc, full)
+			packRows(dst, j.a[p0*j.lda+i0:], j.lda, kc, full, 8)
 		} else {
-			packRows4(dst, j.a[p0*j.lda+i0:], j.lda, kc, full)
+			packRows(dst, j.a[p0*j.lda+i0:], j.lda, kc, full, 4)
 		}
 		if full*mr < rows {
 			packRowsCopy(dst[full*mr*kc:(full+1)*mr*kc], j.a, j.lda, p0, kc, i0+full*mr, rows-full*mr, mr, mr)
@@ -582,7 +582,7 @@ func (j *gemmJob) packB(dst []float32, p0, kc, j0, cols int) {
 	}
 	if !j.transB {
 		if nr == 32 {
-			packRows32(dst, j.b[p0*j.ldb+j0:], j.ldb, kc, full/nr)
+			packRows(dst, j.b[p0*j.ldb+j0:], j.ldb, kc, full/nr, 32)
 		} else {
 			for q := 0; q < full; q += nr {
 				packRowsCopy(dst[q*kc:(q+nr)*kc], j.b, j.ldb, p0, kc, j0+q, nr, nr, nr)

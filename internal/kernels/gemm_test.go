@@ -423,15 +423,15 @@ func TestPackingRoutines(t *testing.T) {
 			ld := panels*32 + rng.IntN(5)
 			src := randSlice(rng, (n-1)*ld+panels*32)
 			got, want := make([]float32, panels*n*32), make([]float32, panels*n*32)
-			packRows32(got, src, ld, n, panels)
+			packRows(got, src, ld, n, panels, 32)
 			packRowsGo(want, src, ld, n, panels, 32)
 			sameBits(t, fmt.Sprintf("packRows32 kc=%d panels=%d", n, panels), len(want), got, want)
 			got8, want8 := got[:panels*n*8], want[:panels*n*8]
-			packRows8(got8, src, ld, n, panels)
+			packRows(got8, src, ld, n, panels, 8)
 			packRowsGo(want8, src, ld, n, panels, 8)
 			sameBits(t, fmt.Sprintf("packRows8 kc=%d panels=%d", n, panels), len(want8), got8, want8)
 			got4, want4 := got[:panels*n*4], want[:panels*n*4]
-			packRows4(got4, src, ld, n, panels)
+			packRows(got4, src, ld, n, panels, 4)
 			packRowsGo(want4, src, ld, n, panels, 4)
 			sameBits(t, fmt.Sprintf("packRows4 kc=%d panels=%d", n, panels), len(want4), got4, want4)
 		}

@@ -234,24 +234,37 @@ func transpose8(dst []float32, dstStride int, src []float32, srcStride, n int) {
 //go:noescape
 func transpose8AVX2(dst *float32, dstStride int, src *float32, srcStride int, n int)
 
-// packRows32 packs kc rows of 32*panels floats of src (leading dimension
-// ld) into panels of 32 columns: dst[q*kc*32 + p*32 + x] =
-// src[p*ld + q*32 + x].
-func packRows32(dst, src []float32, ld, kc, panels int) {
-	if !vecAVX2 {
-		packRowsGo(dst, src, ld, kc, panels, 32)
+// packRows packs kc rows of w*panels floats of src (leading dimension ld)
+// into panels of w columns: dst[q*kc*w + p*w + x] = src[p*ld + q*w + x].
+// Widths 32, 8 and 4 (the micro-kernels' panels) have AVX2 loops.
+func packRows(dst, src []float32, ld, kc, panels, w int) {
+	if !vecAVX2 || (w != 32 && w != 8 && w != 4) {
+		packRowsGo(dst, src, ld, kc, panels, w)
 		return
 	}
 	if kc == 0 || panels == 0 {
 		return
 	}
-	_ = dst[panels*kc*32-1]
-	_ = src[(kc-1)*ld+panels*32-1]
-	packRows32AVX2(&dst[0], &src[0], ld, kc, panels)
+	_ = dst[panels*kc*w-1]
+	_ = src[(kc-1)*ld+panels*w-1]
+	switch w {
+	case 32:
+		packRows32AVX2(&dst[0], &src[0], ld, kc, panels)
+	case 8:
+		packRows8AVX2(&dst[0], &src[0], ld, kc, panels)
+	default:
+		packRows4AVX2(&dst[0], &src[0], ld, kc, panels)
+	}
 }
 
 //go:noescape
 func packRows32AVX2(dst, src *float32, srcStride, kc, panels int)
+
+//go:noescape
+func packRows8AVX2(dst, src *float32, srcStride, kc, panels int)
+
+//go:noescape
+func packRows4AVX2(dst, src *float32, srcStride, kc, panels int)
 
 // prefetchRect asks for the rows x width block of src at offset off
 // (leading dimension ld) to be brought towards the core.
@@ -265,37 +278,6 @@ func prefetchRect(src []float32, off, ld, rows, width int) {
 
 //go:noescape
 func prefetchRows(src *float32, ld, rows, width int)
-
-// packRows8 is packRows32 for panels of 8 columns.
-func packRows8(dst, src []float32, ld, kc, panels int) {
-	if !vecAVX2 {
-		packRowsGo(dst, src, ld, kc, panels, 8)
-		return
-	}
-	if kc == 0 || panels == 0 {
-		return
-	}
-	_ = dst[panels*kc*8-1]
-	_ = src[(kc-1)*ld+panels*8-1]
-	packRows8AVX2(&dst[0], &src[0], ld, kc, panels)
-}
-
-//go:noescape
-func packRows8AVX2(dst, src *float32, srcStride, kc, panels int)
-
-// packRows4 is packRows32 for panels of 4 columns.
-func packRows4(dst, src []float32, ld, kc, panels int) {
-	if !vecAVX2 {
-		packRowsGo(dst, src, ld, kc, panels, 4)
-		return
-	}
-	if kc == 0 || panels == 0 {
-		return
-	}
-	_ = dst[panels*kc*4-1]
-	_ = src[(kc-1)*ld+panels*4-1]
-	packRows4AVX2(&dst[0], &src[0], ld, kc, panels)
-}
 
 // transpose4 writes dst[p*4+i] = src[i*srcStride+p] for the 4 rows i < 4
 // and the columns p < n of src.
@@ -312,9 +294,6 @@ func transpose4(dst, src []float32, srcStride, n int) {
 		transpose4Go(dst[done*4:], src[done:], srcStride, n-done)
 	}
 }
-
-//go:noescape
-func packRows4AVX2(dst, src *float32, srcStride, kc, panels int)
 
 //go:noescape
 func transpose4AVX2(dst *float32, src *float32, srcStride int, n int)

@@ -22,10 +22,8 @@ func transpose8(dst []float32, dstStride int, src []float32, srcStride, n int) {
 	transpose8Go(dst, dstStride, src, srcStride, n)
 }
 
-func packRows32(dst, src []float32, ld, kc, panels int) { packRowsGo(dst, src, ld, kc, panels, 32) }
-func packRows8(dst, src []float32, ld, kc, panels int)  { packRowsGo(dst, src, ld, kc, panels, 8) }
+func packRows(dst, src []float32, ld, kc, panels, w int) { packRowsGo(dst, src, ld, kc, panels, w) }
 
 // prefetchRect is a hint; without assembly there is nothing to ask with.
 func prefetchRect(src []float32, off, ld, rows, width int) {}
-func packRows4(dst, src []float32, ld, kc, panels int)     { packRowsGo(dst, src, ld, kc, panels, 4) }
 func transpose4(dst, src []float32, srcStride, n int)      { transpose4Go(dst, src, srcStride, n) }
