@@ -70,21 +70,20 @@ type lowerKey struct {
 }
 
 func directConv(g kernels.ConvGeom, images int) *kernels.DirectConv {
-	k := lowerKey{g, images, false}
-	if d, ok := lowerings.Load(k); ok {
-		return d.(*kernels.DirectConv)
-	}
-	d, _ := lowerings.LoadOrStore(k, kernels.NewDirectConv(g, images))
-	return d.(*kernels.DirectConv)
+	return lowering(lowerKey{g, images, false}, func() *kernels.DirectConv { return kernels.NewDirectConv(g, images) })
 }
 
 func winograd(g kernels.ConvGeom, images int) *kernels.Winograd {
-	k := lowerKey{g, images, true}
-	if w, ok := lowerings.Load(k); ok {
-		return w.(*kernels.Winograd)
+	return lowering(lowerKey{g, images, true}, func() *kernels.Winograd { return kernels.NewWinograd(g, images) })
+}
+
+// lowering returns the cached plan for k, building it on first use.
+func lowering[T any](k lowerKey, build func() T) T {
+	if v, ok := lowerings.Load(k); ok {
+		return v.(T)
 	}
-	w, _ := lowerings.LoadOrStore(k, kernels.NewWinograd(g, images))
-	return w.(*kernels.Winograd)
+	v, _ := lowerings.LoadOrStore(k, build())
+	return v.(T)
 }
 
 // outGrid is where a convolution left one image's outputs: output (co, oy,
