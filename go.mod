@@ -1,4 +1,4 @@
-module robustlab
+module github.com/robustlab/robustlab
 
 go 1.26.0
 

@@ -3,9 +3,9 @@ package attack
 import (
 	"testing"
 
-	"robustlab/models"
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/models"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // benchmarkPGD times PGD (every example every step, as in training) on a

@@ -11,10 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"robustlab/data"
-	"robustlab/internal/progress"
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/data"
+	"github.com/robustlab/robustlab/internal/progress"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // WorstCase is the name under which a Report gives the per-example worst

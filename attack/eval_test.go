@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/data"
+	"github.com/robustlab/robustlab/data"
 )
 
 func mustSpecs(t *testing.T, s string) []Spec {

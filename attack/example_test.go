@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"math"
 
-	"robustlab/attack"
-	"robustlab/data"
-	"robustlab/models"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/attack"
+	"github.com/robustlab/robustlab/data"
+	"github.com/robustlab/robustlab/models"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // PGD on a batch: the adversarial images stay within eps of the clean ones.

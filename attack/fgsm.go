@@ -1,8 +1,8 @@
 package attack
 
 import (
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // FGSMConfig configures the fast gradient sign method (Goodfellow et al.

@@ -3,11 +3,11 @@ package attack
 import (
 	"math"
 
-	"robustlab/autograd"
-	"robustlab/data"
-	"robustlab/internal/fixture"
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/data"
+	"github.com/robustlab/robustlab/internal/fixture"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // The test problem: K classes of 1x8x8 images, each a class prototype

@@ -5,7 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // Norm names the norm that bounds a perturbation (the threat model).

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // Objective is the function of the logits that a gradient attack ascends.

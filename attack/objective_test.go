@@ -6,7 +6,7 @@ import (
 	"sort"
 	"testing"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // Float64 references of the objectives, written from the papers'

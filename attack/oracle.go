@@ -6,9 +6,9 @@ import (
 	"math"
 	"sync"
 
-	"robustlab/autograd"
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // tapes recycles tapes across attack calls: a tape keeps the buffers of its

@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"robustlab/internal/atomicfile"
+	"github.com/robustlab/robustlab/internal/atomicfile"
 )
 
 // CSVHeader is the first line of WriteCSV's file.

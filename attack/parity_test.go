@@ -9,11 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/autograd"
-	"robustlab/internal/fixture"
-	"robustlab/models"
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/internal/fixture"
+	"github.com/robustlab/robustlab/models"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // parityCase is one entry of testdata/attack_fixtures.json (see

@@ -5,10 +5,10 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/autograd"
-	"robustlab/models"
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/models"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // refPGD is PGD on the linear model in float64, written from Madry et al.'s

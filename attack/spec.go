@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"robustlab/internal/fraction"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/internal/fraction"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // Spec is an attack with its settings, as written on a command line or in

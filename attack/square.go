@@ -5,8 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // SquareConfig configures the Linf Square attack (Andriushchenko et al.

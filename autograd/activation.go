@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"robustlab/internal/kernels"
+	"github.com/robustlab/robustlab/internal/kernels"
 )
 
 // Activations, element-wise and over the last axis (softmax).

@@ -4,7 +4,7 @@ import (
 	"math"
 	"testing"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 func refSigmoid(v float64) float64 { return 1 / (1 + math.Exp(-v)) }

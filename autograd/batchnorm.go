@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 
-	"robustlab/internal/kernels"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/internal/kernels"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // BatchNormOptions configure BatchNorm2d.

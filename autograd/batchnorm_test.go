@@ -6,7 +6,7 @@ import (
 	"math"
 	"testing"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // refBatchNorm is batch norm in float64. With mean and variance nil it uses

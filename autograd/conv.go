@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"sync"
 
-	"robustlab/internal/kernels"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/internal/kernels"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // ConvOptions are Conv2d's stride, zero padding, dilation and groups

@@ -3,7 +3,7 @@ package autograd
 import (
 	"sync"
 
-	"robustlab/internal/kernels"
+	"github.com/robustlab/robustlab/internal/kernels"
 )
 
 // The convolution's direct path (kernels.DirectConv): the GEMMs of

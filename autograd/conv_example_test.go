@@ -3,8 +3,8 @@ package autograd_test
 import (
 	"fmt"
 
-	"robustlab/autograd"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // A horizontal-difference filter over a 3x4 image, padded by one column on

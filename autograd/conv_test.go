@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/internal/kernels"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/internal/kernels"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // refConv2d is the float64 reference convolution: the definition, one output

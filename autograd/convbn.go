@@ -3,8 +3,8 @@ package autograd
 import (
 	"unsafe"
 
-	"robustlab/internal/kernels"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/internal/kernels"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // ConvBN is BatchNorm2dAct(Conv2d(x, w, nil, co), gamma, beta, runMean,

@@ -5,7 +5,7 @@ import (
 	"math"
 	"testing"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // TestGradConvBN checks the fused convolution + batch norm (+ residual,

@@ -3,8 +3,8 @@ package autograd_test
 import (
 	"fmt"
 
-	"robustlab/autograd"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // A one-feature, two-class logistic model, logits = x w + b with x [3,1]

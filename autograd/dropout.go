@@ -5,7 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"robustlab/internal/kernels"
+	"github.com/robustlab/robustlab/internal/kernels"
 )
 
 // Dropout zeroes each element of x independently with probability p and

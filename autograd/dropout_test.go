@@ -5,7 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // refDropoutMask redraws the documented mask: 32 bits per element, low half

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/internal/kernels"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/internal/kernels"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // checkGradBoth runs each case twice: as it comes (small tensors run on the

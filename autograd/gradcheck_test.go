@@ -6,7 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // The gradient check every differentiable operation goes through.

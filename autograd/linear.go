@@ -3,8 +3,8 @@ package autograd
 import (
 	"fmt"
 
-	"robustlab/internal/kernels"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/internal/kernels"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // Linear is x w^T + b: x [N,In], w [Out,In] (PyTorch's layout), b [Out] or

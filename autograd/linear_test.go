@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // refLinear is x w^T + b in float64: x [n,in], w [out,in], b [out] or nil.

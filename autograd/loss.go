@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"robustlab/internal/kernels"
+	"github.com/robustlab/robustlab/internal/kernels"
 )
 
 // CrossEntropy is the mean over the batch of the cross-entropy between the

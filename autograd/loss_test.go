@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/internal/kernels"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/internal/kernels"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // refCrossEntropy is the mean over examples of -sum_k target_k log p_k with

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"robustlab/internal/kernels"
+	"github.com/robustlab/robustlab/internal/kernels"
 )
 
 // Per-example norms of x [N,...], as attacks and regularizers measure

@@ -5,7 +5,7 @@ import (
 	"math"
 	"testing"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // refNorms returns per-example L2 and Linf norms of rows of length d.

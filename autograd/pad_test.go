@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // refPad pads planes of h x w by index arithmetic: reflection as the

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"unsafe"
 
-	"robustlab/internal/kernels"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/internal/kernels"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // PoolOptions are a square pooling window, its stride and zero padding

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // distinctT returns a tensor holding a random permutation of values spaced

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"robustlab/internal/kernels"
+	"github.com/robustlab/robustlab/internal/kernels"
 )
 
 // Reductions to a single value, and AdaIN's per-channel statistics.

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/internal/kernels"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/internal/kernels"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 func TestGradSumMean(t *testing.T) {

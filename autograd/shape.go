@@ -3,8 +3,8 @@ package autograd
 import (
 	"fmt"
 
-	"robustlab/internal/kernels"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/internal/kernels"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // Reshape returns x with a new shape of as many elements (one -1 inferred).

@@ -4,7 +4,7 @@ import (
 	"errors"
 	"testing"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 func identityRef(in [][]float64) []float64 { return append([]float64(nil), in[0]...) }

@@ -23,7 +23,7 @@ package autograd
 import (
 	"fmt"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // Var is a tensor in a recorded computation: a leaf (an input, a constant or

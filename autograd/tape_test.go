@@ -3,7 +3,7 @@ package autograd
 import (
 	"testing"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // TestBackwardRecyclesGradients: along a chain, an intermediate gradient

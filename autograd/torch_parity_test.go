@@ -7,7 +7,7 @@ import (
 	"os"
 	"testing"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // torchCase is one case of testdata/torch_ops.json, written by

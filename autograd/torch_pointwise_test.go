@@ -6,7 +6,7 @@ import (
 	"os"
 	"testing"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // pointwiseCase is one record of testdata/torch_pointwise.json, written by

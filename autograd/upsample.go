@@ -3,8 +3,8 @@ package autograd
 import (
 	"fmt"
 
-	"robustlab/internal/kernels"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/internal/kernels"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // UpsampleNearest2d repeats every pixel of x [N,C,H,W] scale x scale times,

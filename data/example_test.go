@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"robustlab/data"
+	"github.com/robustlab/robustlab/data"
 )
 
 func ExampleOpen() {

@@ -11,7 +11,7 @@ import (
 	"golang.org/x/image/font/basicfont"
 	"golang.org/x/image/math/fixed"
 
-	"robustlab/internal/atomicfile"
+	"github.com/robustlab/robustlab/internal/atomicfile"
 )
 
 // Image grids: pictures in rows and columns with a caption under each and an

@@ -8,7 +8,7 @@ import (
 	"runtime"
 	"sync"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // LoaderOptions configures a Loader.

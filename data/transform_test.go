@@ -6,7 +6,7 @@ import (
 	"os"
 	"testing"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // ramp is the deterministic test input also built by testdata/make_fixtures.py.

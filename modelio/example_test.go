@@ -5,8 +5,8 @@ import (
 	"os"
 	"path/filepath"
 
-	"robustlab/modelio"
-	"robustlab/models"
+	"github.com/robustlab/robustlab/modelio"
+	"github.com/robustlab/robustlab/models"
 )
 
 // A model file records how to rebuild the model; Load needs nothing else.

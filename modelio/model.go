@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"robustlab/models"
-	"robustlab/nn"
+	"github.com/robustlab/robustlab/models"
+	"github.com/robustlab/robustlab/nn"
 )
 
 // FormatVersion is the version of the metadata layout Save writes; Load

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"robustlab/autograd"
-	"robustlab/models"
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/models"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 func sampleMeta() Meta {

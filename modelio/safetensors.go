@@ -13,7 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // The safetensors format (github.com/huggingface/safetensors): an 8-byte

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // TestLoadGolden reads a file written by an independent writer

@@ -14,8 +14,8 @@ import (
 	"io"
 	"os"
 
-	"robustlab/internal/atomicfile"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/internal/atomicfile"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // SaveTensors writes tensors and string metadata to path as a safetensors

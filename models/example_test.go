@@ -3,10 +3,10 @@ package models_test
 import (
 	"fmt"
 
-	"robustlab/autograd"
-	"robustlab/models"
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/models"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // A CIFAR ResNet-20 that normalizes its [0,1] inputs itself, and the

@@ -9,10 +9,10 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/autograd"
-	"robustlab/internal/fixture"
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/internal/fixture"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // forwardCase is one entry of testdata/forward.json (see gen_fixtures.py).

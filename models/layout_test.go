@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/nn"
+	"github.com/robustlab/robustlab/nn"
 )
 
 // refLayout is one model of testdata/layouts.txt: the state-dict names and

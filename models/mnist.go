@@ -3,8 +3,8 @@ package models
 import (
 	"math/rand/v2"
 
-	"robustlab/autograd"
-	"robustlab/nn"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/nn"
 )
 
 // The MNIST CNN of Madry et al. 2018 ("Towards Deep Learning Models

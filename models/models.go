@@ -19,8 +19,8 @@ import (
 	"slices"
 	"strings"
 
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // Options configure an architecture. Zero values mean the architecture's

@@ -5,9 +5,9 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/autograd"
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // small returns options that make every architecture cheap to build.

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"robustlab/autograd"
-	"robustlab/nn"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/nn"
 )
 
 // The ImageNet ResNets (He et al. 2016) exactly as torchvision's

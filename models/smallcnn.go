@@ -3,8 +3,8 @@ package models
 import (
 	"math/rand/v2"
 
-	"robustlab/autograd"
-	"robustlab/nn"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/nn"
 )
 
 // smallcnn is robustlab's model for studies that must finish in minutes on

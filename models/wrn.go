@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"robustlab/autograd"
-	"robustlab/nn"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/nn"
 )
 
 // Wide ResNets (Zagoruyko & Komodakis 2016, "Wide Residual Networks"):

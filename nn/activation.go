@@ -1,6 +1,6 @@
 package nn
 
-import "robustlab/autograd"
+import "github.com/robustlab/robustlab/autograd"
 
 // ReLU is max(x, 0) as a module (PyTorch's nn.ReLU).
 type ReLU struct{ *Base }

@@ -3,8 +3,8 @@ package nn
 import (
 	"fmt"
 
-	"robustlab/autograd"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // BatchNorm2d normalizes each channel of x [N,C,H,W] (Ioffe & Szegedy 2015),

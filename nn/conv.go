@@ -5,8 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"robustlab/autograd"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // Conv2d is a 2-D convolution layer (PyTorch's nn.Conv2d) with a square

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"robustlab/autograd"
+	"github.com/robustlab/robustlab/autograd"
 )
 
 // Dropout zeroes each element with probability P in training mode and

@@ -3,9 +3,9 @@ package nn_test
 import (
 	"fmt"
 
-	"robustlab/autograd"
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // Capturing a submodule's output and its gradient, as GradCAM does.

@@ -1,6 +1,6 @@
 package nn
 
-import "robustlab/autograd"
+import "github.com/robustlab/robustlab/autograd"
 
 // ConvBN runs conv then bn on x, adds residual (if not nil) and applies a
 // ReLU (if relu): Call(conv, x), then bn.CallAct. Where neither layer has

@@ -5,8 +5,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"robustlab/autograd"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // TestSequentialFusesBatchNormReLU: a Sequential of convolution, batch norm

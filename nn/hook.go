@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"robustlab/autograd"
+	"github.com/robustlab/robustlab/autograd"
 )
 
 // forwardHook is one function registered with OnForward; hooks are compared

@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/autograd"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // hookNet is built from layers whose forward needs no pending autograd op.

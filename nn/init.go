@@ -5,7 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // FanMode selects which fan Kaiming initialization scales by.

@@ -4,8 +4,8 @@ import (
 	"math"
 	"testing"
 
-	"robustlab/autograd"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 func TestFans(t *testing.T) {

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/autograd"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // The layers pass their weights and options to autograd's operations

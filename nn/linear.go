@@ -5,8 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"robustlab/autograd"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // Linear is a fully connected layer (PyTorch's nn.Linear): x [N,In] ->

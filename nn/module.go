@@ -5,8 +5,8 @@
 package nn
 
 import (
-	"robustlab/autograd"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // Module is a layer or a model. Forward records its computation on x's tape.

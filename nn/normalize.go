@@ -3,8 +3,8 @@ package nn
 import (
 	"fmt"
 
-	"robustlab/autograd"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // Normalize is the first layer of every robustlab model: it maps images in

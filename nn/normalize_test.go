@@ -3,8 +3,8 @@ package nn
 import (
 	"testing"
 
-	"robustlab/autograd"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 func TestNormalize(t *testing.T) {

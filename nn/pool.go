@@ -1,6 +1,6 @@
 package nn
 
-import "robustlab/autograd"
+import "github.com/robustlab/robustlab/autograd"
 
 // MaxPool2d takes the maximum over each window of x [N,C,H,W].
 type MaxPool2d struct {

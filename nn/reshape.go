@@ -1,6 +1,6 @@
 package nn
 
-import "robustlab/autograd"
+import "github.com/robustlab/robustlab/autograd"
 
 // Flatten reshapes x [N,...] to [N, rest].
 type Flatten struct{ *Base }

@@ -3,7 +3,7 @@ package nn
 import (
 	"strconv"
 
-	"robustlab/autograd"
+	"github.com/robustlab/robustlab/autograd"
 )
 
 // Sequential runs its children in order; they are registered as "0", "1",

@@ -3,8 +3,8 @@ package nn
 import (
 	"fmt"
 
-	"robustlab/autograd"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // PadShortcut is the parameter-free shortcut of He et al. 2016 (sec. 4.2,

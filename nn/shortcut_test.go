@@ -3,7 +3,7 @@ package nn
 import (
 	"testing"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 func TestPadShortcut(t *testing.T) {

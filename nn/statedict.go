@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strings"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // StateDict returns every parameter and buffer of m by full name, as

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/autograd"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // tinyNet is a two-level module: a Sequential holding a conv and a batch

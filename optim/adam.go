@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"math"
 
-	"robustlab/autograd"
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // AdamConfig configures Adam and AdamW.

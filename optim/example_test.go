@@ -3,11 +3,11 @@ package optim_test
 import (
 	"fmt"
 
-	"robustlab/autograd"
-	"robustlab/models"
-	"robustlab/nn"
-	"robustlab/optim"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/models"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/optim"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // The usual CIFAR recipe: SGD with Nesterov momentum, weight decay on

@@ -15,9 +15,9 @@ import (
 	"slices"
 	"strings"
 
-	"robustlab/autograd"
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // Optimizer updates parameters from their gradients.

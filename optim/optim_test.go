@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/autograd"
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // fixture is testdata/optim.json (see gen_optim.py).

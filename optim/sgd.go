@@ -3,9 +3,9 @@ package optim
 import (
 	"fmt"
 
-	"robustlab/autograd"
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // SGDConfig configures SGD. The zero value is plain gradient descent.

@@ -3,7 +3,7 @@ package report
 import (
 	"math"
 
-	"robustlab/internal/stats"
+	"github.com/robustlab/robustlab/internal/stats"
 )
 
 // spearman is Spearman's rank correlation of x and y: the Pearson

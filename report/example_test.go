@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"log"
 
-	"robustlab/report"
+	"github.com/robustlab/robustlab/report"
 )
 
 // Redraw the report of a finished study, as robustlab report DIR does.

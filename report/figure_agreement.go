@@ -6,7 +6,7 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/vg"
 
-	"robustlab/study"
+	"github.com/robustlab/robustlab/study"
 )
 
 // agreementFigure draws the seed's S5 comparison: for each saliency method

@@ -9,7 +9,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"robustlab/study"
+	"github.com/robustlab/robustlab/study"
 )
 
 // measure is one number per model that the overview sets against

@@ -10,7 +10,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"robustlab/study"
+	"github.com/robustlab/robustlab/study"
 )
 
 // maskAlignmentFigure draws, for each saliency method (one row of panels),

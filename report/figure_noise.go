@@ -11,7 +11,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"robustlab/study"
+	"github.com/robustlab/robustlab/study"
 )
 
 // hasNoise reports whether any model was tested under noise.

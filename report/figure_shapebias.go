@@ -10,7 +10,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"robustlab/study"
+	"github.com/robustlab/robustlab/study"
 )
 
 // shapeBiasReference is a published shape bias on the 16-class ImageNet

@@ -6,8 +6,8 @@ import (
 	"slices"
 	"strings"
 
-	"robustlab/internal/stats"
-	"robustlab/study"
+	"github.com/robustlab/robustlab/internal/stats"
+	"github.com/robustlab/robustlab/study"
 )
 
 // Finding is one statement the report makes from the numbers.

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/study"
+	"github.com/robustlab/robustlab/study"
 )
 
 // texts are the findings' texts, one per line.

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"robustlab/study"
+	"github.com/robustlab/robustlab/study"
 )
 
 // syntheticResults is a study of five models with every field filled, its

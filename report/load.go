@@ -13,7 +13,7 @@ import (
 	"slices"
 	"strings"
 
-	"robustlab/study"
+	"github.com/robustlab/robustlab/study"
 )
 
 // ResultsFile is the name of a study's results inside its folder.

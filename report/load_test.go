@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/study"
+	"github.com/robustlab/robustlab/study"
 )
 
 func TestLoadReadsWhatTheStudyWrote(t *testing.T) {

@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strconv"
 
-	"robustlab/study"
+	"github.com/robustlab/robustlab/study"
 )
 
 // label is how figures name model m: its Label, or its Name without one.

@@ -28,9 +28,9 @@ import (
 	"strings"
 	"time"
 
-	"robustlab/internal/atomicfile"
-	"robustlab/internal/version"
-	"robustlab/study"
+	"github.com/robustlab/robustlab/internal/atomicfile"
+	"github.com/robustlab/robustlab/internal/version"
+	"github.com/robustlab/robustlab/study"
 )
 
 // The files Write produces in the study's folder.

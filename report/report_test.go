@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/study"
+	"github.com/robustlab/robustlab/study"
 )
 
 // writeReport writes r's report into a fresh study folder holding the

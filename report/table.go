@@ -5,7 +5,7 @@ import (
 	"math"
 	"strings"
 
-	"robustlab/study"
+	"github.com/robustlab/robustlab/study"
 )
 
 // table is the results table: one row per model, every cell already

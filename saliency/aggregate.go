@@ -6,7 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // Aggregation reduces a map's channels to one value per pixel.

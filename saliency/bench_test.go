@@ -3,7 +3,7 @@ package saliency
 import (
 	"testing"
 
-	"robustlab/models"
+	"github.com/robustlab/robustlab/models"
 )
 
 // benchmarkMethod times method m on a ResNet-20 and a batch of 32 random

@@ -6,8 +6,8 @@ import (
 	"math"
 	"slices"
 
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // CurveOptions configure DeletionInsertion.

@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/autograd"
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // linearNet is logits = [v . x, 0]: the target-0 probability is

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 
-	"robustlab/models"
-	"robustlab/saliency"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/models"
+	"github.com/robustlab/robustlab/saliency"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // Gradient maps of a (here untrained) ResNet-20 for two images, reduced to

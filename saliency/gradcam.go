@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // gradCAM computes Grad-CAM (Selvaraju et al. 2017) at layer o.Layer: with

@@ -3,8 +3,8 @@ package saliency
 import (
 	"context"
 
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // gradient returns d logit[target]/d x for each image (Simonyan et al.

@@ -6,8 +6,8 @@ import (
 	"math"
 	"strings"
 
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // Rule is a quadrature rule for the path integral of IntegratedGradients,

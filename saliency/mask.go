@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // MaskScore says where one map's mass lies, for an image whose object mask

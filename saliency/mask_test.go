@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // square8 is an 8x8 mask with a 4x4 object at rows and columns 2..5: with

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/models"
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/models"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 var ctx = context.Background()

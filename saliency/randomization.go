@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"strings"
 
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // RandomizationCheck is the model-parameter randomization test of Adebayo

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/nn"
+	"github.com/robustlab/robustlab/nn"
 )
 
 func TestRandomizationCheck(t *testing.T) {

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math"
 
-	"robustlab/internal/stats"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/internal/stats"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // Stat summarizes a per-image figure over images: its mean, standard

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // naiveRanks ranks by counting: rank = 1 + #smaller + (#equal - 1)/2.

@@ -5,9 +5,9 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"robustlab/autograd"
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // tinyNet is the model the methods are checked on: a smooth network small

@@ -6,8 +6,8 @@ import (
 	"math"
 	"strings"
 
-	"robustlab/data"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/data"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // Normalization says which maps share the scale a grid draws them at.

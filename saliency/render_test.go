@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/data"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/data"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 func hexRGB(t *testing.T, h string) [3]float64 {

@@ -4,8 +4,8 @@ import (
 	"context"
 	"math/rand/v2"
 
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // smoothGrad averages the gradients of o.Samples noisy copies of each image

@@ -5,12 +5,12 @@ import (
 	"io"
 	"testing"
 
-	"robustlab/data"
-	"robustlab/modelio"
-	"robustlab/models"
-	"robustlab/saliency"
-	"robustlab/tensor"
-	"robustlab/train"
+	"github.com/robustlab/robustlab/data"
+	"github.com/robustlab/robustlab/modelio"
+	"github.com/robustlab/robustlab/models"
+	"github.com/robustlab/robustlab/saliency"
+	"github.com/robustlab/robustlab/tensor"
+	"github.com/robustlab/robustlab/train"
 )
 
 // TestOnATrainedModel checks the bars on a small model trained for

@@ -14,9 +14,9 @@ import (
 	"io"
 	"slices"
 
-	"robustlab/autograd"
-	"robustlab/data"
-	"robustlab/nn"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/data"
+	"github.com/robustlab/robustlab/nn"
 )
 
 // Result is a model's behaviour on a cue-conflict set.

@@ -6,10 +6,10 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/autograd"
-	"robustlab/data"
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/data"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 func TestCountByHand(t *testing.T) {

@@ -3,7 +3,7 @@ package study
 import (
 	"time"
 
-	"robustlab/shapebias"
+	"github.com/robustlab/robustlab/shapebias"
 )
 
 // assemble builds Results from the stage files on disk (so a resumed study

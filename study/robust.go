@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"robustlab/attack"
+	"github.com/robustlab/robustlab/attack"
 )
 
 // robustRecord is a robust stage's result.

@@ -11,10 +11,10 @@ import (
 	"path/filepath"
 	"time"
 
-	"robustlab/internal/atomicfile"
-	"robustlab/internal/progress"
-	"robustlab/internal/version"
-	"robustlab/train"
+	"github.com/robustlab/robustlab/internal/atomicfile"
+	"github.com/robustlab/robustlab/internal/progress"
+	"github.com/robustlab/robustlab/internal/version"
+	"github.com/robustlab/robustlab/train"
 )
 
 // Files and folders of a study's output directory.

@@ -6,10 +6,10 @@ import (
 	"os"
 	"path/filepath"
 
-	"robustlab/data"
-	"robustlab/modelio"
-	"robustlab/saliency"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/data"
+	"github.com/robustlab/robustlab/modelio"
+	"github.com/robustlab/robustlab/saliency"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // The saliency stages. Each model's stage computes its maps on the first

@@ -8,10 +8,10 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
-	"robustlab/corrupt"
-	"robustlab/internal/fraction"
-	"robustlab/models"
-	"robustlab/train"
+	"github.com/robustlab/robustlab/corrupt"
+	"github.com/robustlab/robustlab/internal/fraction"
+	"github.com/robustlab/robustlab/models"
+	"github.com/robustlab/robustlab/train"
 )
 
 // Spec chooses a study's models, regimes and evaluations. A spec file

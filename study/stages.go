@@ -7,12 +7,12 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 
-	"robustlab/corrupt"
-	"robustlab/data"
-	"robustlab/modelio"
-	"robustlab/nn"
-	"robustlab/shapebias"
-	"robustlab/train"
+	"github.com/robustlab/robustlab/corrupt"
+	"github.com/robustlab/robustlab/data"
+	"github.com/robustlab/robustlab/modelio"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/shapebias"
+	"github.com/robustlab/robustlab/train"
 )
 
 // Costs of the stages in forward passes of one image, for the ETA: a

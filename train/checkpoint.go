@@ -8,11 +8,11 @@ import (
 	"strconv"
 	"strings"
 
-	"robustlab/internal/atomicfile"
-	"robustlab/modelio"
-	"robustlab/nn"
-	"robustlab/optim"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/internal/atomicfile"
+	"github.com/robustlab/robustlab/modelio"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/optim"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // A checkpoint is one safetensors file: the model's state dict under

@@ -15,8 +15,8 @@ import (
 	"fmt"
 	"strings"
 
-	"robustlab/models"
-	"robustlab/optim"
+	"github.com/robustlab/robustlab/models"
+	"github.com/robustlab/robustlab/optim"
 )
 
 // Config is everything that determines a training run. Two runs with equal

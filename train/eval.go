@@ -6,9 +6,9 @@ import (
 	"io"
 	"math"
 
-	"robustlab/autograd"
-	"robustlab/data"
-	"robustlab/nn"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/data"
+	"github.com/robustlab/robustlab/nn"
 )
 
 // EvalResult is a model's loss and accuracy on a data set.

@@ -7,10 +7,10 @@ import (
 	"slices"
 	"strings"
 
-	"robustlab/autograd"
-	"robustlab/data"
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/data"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // Regime computes the training loss of a batch. The loop records the

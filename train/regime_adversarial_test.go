@@ -10,13 +10,13 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/attack"
-	"robustlab/autograd"
-	"robustlab/data"
-	"robustlab/modelio"
-	"robustlab/nn"
-	"robustlab/optim"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/attack"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/data"
+	"github.com/robustlab/robustlab/modelio"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/optim"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 var adversarialRegimes = []RegimeConfig{

@@ -3,9 +3,9 @@ package train
 import (
 	"fmt"
 
-	"robustlab/attack"
-	"robustlab/autograd"
-	"robustlab/nn"
+	"github.com/robustlab/robustlab/attack"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/nn"
 )
 
 // fgsmRS is FGSM adversarial training with a random start (Wong et al.

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"strings"
 
-	"robustlab/autograd"
-	"robustlab/corrupt"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/corrupt"
 )
 
 // noiseRegime trains on images corrupted by noise: each example, unless it

@@ -3,8 +3,8 @@ package train
 import (
 	"fmt"
 
-	"robustlab/attack"
-	"robustlab/autograd"
+	"github.com/robustlab/robustlab/attack"
+	"github.com/robustlab/robustlab/autograd"
 )
 
 // pgdRegime is PGD adversarial training (Madry et al. 2018, "Towards Deep

@@ -3,10 +3,10 @@ package train
 import (
 	"fmt"
 
-	"robustlab/attack"
-	"robustlab/autograd"
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/attack"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // trades is TRADES (Zhang et al. 2019, "Theoretically Principled

@@ -12,15 +12,15 @@ import (
 	"path/filepath"
 	"time"
 
-	"robustlab/autograd"
-	"robustlab/data"
-	"robustlab/internal/atomicfile"
-	"robustlab/internal/progress"
-	"robustlab/internal/version"
-	"robustlab/modelio"
-	"robustlab/models"
-	"robustlab/nn"
-	"robustlab/optim"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/data"
+	"github.com/robustlab/robustlab/internal/atomicfile"
+	"github.com/robustlab/robustlab/internal/progress"
+	"github.com/robustlab/robustlab/internal/version"
+	"github.com/robustlab/robustlab/modelio"
+	"github.com/robustlab/robustlab/models"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/optim"
 )
 
 // Files a run writes in its output directory.

@@ -10,11 +10,11 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/data"
-	"robustlab/modelio"
-	"robustlab/models"
-	"robustlab/nn"
-	"robustlab/optim"
+	"github.com/robustlab/robustlab/data"
+	"github.com/robustlab/robustlab/modelio"
+	"github.com/robustlab/robustlab/models"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/optim"
 )
 
 func smallConfig() Config {

@@ -9,9 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"robustlab/attack"
-	"robustlab/data"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/attack"
+	"github.com/robustlab/robustlab/data"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // pngWriter writes the images of robustlab attack: each example's clean

@@ -10,12 +10,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"robustlab/attack"
-	"robustlab/internal/benchpeer"
-	"robustlab/internal/kernels"
-	"robustlab/models"
-	"robustlab/nn"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/attack"
+	"github.com/robustlab/robustlab/internal/benchpeer"
+	"github.com/robustlab/robustlab/internal/kernels"
+	"github.com/robustlab/robustlab/models"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // attackBench is one bench attack workload: ResNet-20 in evaluation mode,

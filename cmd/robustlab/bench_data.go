@@ -11,7 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"robustlab/data"
+	"github.com/robustlab/robustlab/data"
 )
 
 var benchDataFlags struct {

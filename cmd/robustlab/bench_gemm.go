@@ -19,7 +19,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"robustlab/internal/kernels"
+	"github.com/robustlab/robustlab/internal/kernels"
 )
 
 // defaultGemmShapes are the squares and the GEMMs of CIFAR ResNet-20's 3x3

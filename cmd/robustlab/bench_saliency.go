@@ -10,12 +10,12 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"robustlab/internal/benchpeer"
-	"robustlab/internal/kernels"
-	"robustlab/models"
-	"robustlab/nn"
-	"robustlab/saliency"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/internal/benchpeer"
+	"github.com/robustlab/robustlab/internal/kernels"
+	"github.com/robustlab/robustlab/models"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/saliency"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 var benchSaliencyFlags struct {

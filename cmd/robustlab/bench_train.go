@@ -11,13 +11,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"robustlab/autograd"
-	"robustlab/internal/benchpeer"
-	"robustlab/internal/kernels"
-	"robustlab/models"
-	"robustlab/nn"
-	"robustlab/optim"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/autograd"
+	"github.com/robustlab/robustlab/internal/benchpeer"
+	"github.com/robustlab/robustlab/internal/kernels"
+	"github.com/robustlab/robustlab/models"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/optim"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // trainBench holds what one measurement of bench train needs; the model,

@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"robustlab/data"
+	"github.com/robustlab/robustlab/data"
 )
 
 var dataCmd = &cobra.Command{

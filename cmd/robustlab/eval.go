@@ -13,12 +13,12 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"robustlab/attack"
-	"robustlab/data"
-	"robustlab/internal/kernels"
-	"robustlab/modelio"
-	"robustlab/models"
-	"robustlab/nn"
+	"github.com/robustlab/robustlab/attack"
+	"github.com/robustlab/robustlab/data"
+	"github.com/robustlab/robustlab/internal/kernels"
+	"github.com/robustlab/robustlab/modelio"
+	"github.com/robustlab/robustlab/models"
+	"github.com/robustlab/robustlab/nn"
 )
 
 // Files robustlab eval and robustlab attack write to --out.

@@ -11,8 +11,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"robustlab/attack"
-	"robustlab/models"
+	"github.com/robustlab/robustlab/attack"
+	"github.com/robustlab/robustlab/models"
 )
 
 // runFresh runs a robustlab subcommand with its flags reset to their

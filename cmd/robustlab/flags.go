@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"strings"
 
-	"robustlab/internal/fraction"
+	"github.com/robustlab/robustlab/internal/fraction"
 )
 
 // parseFrac reads a decimal or a fraction such as 8/255.

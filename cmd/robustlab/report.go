@@ -6,7 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"robustlab/report"
+	"github.com/robustlab/robustlab/report"
 )
 
 func init() {

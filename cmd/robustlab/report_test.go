@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"robustlab/study"
+	"github.com/robustlab/robustlab/study"
 )
 
 func TestReportRedrawsFromResults(t *testing.T) {

@@ -14,15 +14,15 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"robustlab/data"
-	"robustlab/internal/atomicfile"
-	"robustlab/internal/kernels"
-	"robustlab/internal/progress"
-	"robustlab/modelio"
-	"robustlab/models"
-	"robustlab/nn"
-	"robustlab/saliency"
-	"robustlab/tensor"
+	"github.com/robustlab/robustlab/data"
+	"github.com/robustlab/robustlab/internal/atomicfile"
+	"github.com/robustlab/robustlab/internal/kernels"
+	"github.com/robustlab/robustlab/internal/progress"
+	"github.com/robustlab/robustlab/modelio"
+	"github.com/robustlab/robustlab/models"
+	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/saliency"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // saliencyFlags are robustlab saliency's options.

@@ -10,8 +10,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"robustlab/modelio"
-	"robustlab/models"
+	"github.com/robustlab/robustlab/modelio"
+	"github.com/robustlab/robustlab/models"
 )
 
 // saveTinyModel writes an untrained smallcnn of width 4 to dir/name.

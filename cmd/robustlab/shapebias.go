@@ -7,9 +7,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"robustlab/data"
-	"robustlab/modelio"
-	"robustlab/shapebias"
+	"github.com/robustlab/robustlab/data"
+	"github.com/robustlab/robustlab/modelio"
+	"github.com/robustlab/robustlab/shapebias"
 )
 
 func init() {

@@ -10,9 +10,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"robustlab/internal/progress"
-	"robustlab/report"
-	"robustlab/study"
+	"github.com/robustlab/robustlab/internal/progress"
+	"github.com/robustlab/robustlab/report"
+	"github.com/robustlab/robustlab/study"
 )
 
 func init() {

@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"robustlab/internal/kernels"
-	"robustlab/models"
-	"robustlab/train"
+	"github.com/robustlab/robustlab/internal/kernels"
+	"github.com/robustlab/robustlab/models"
+	"github.com/robustlab/robustlab/train"
 )
 
 func init() {
