@@ -19,6 +19,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/robustlab/robustlab/internal/benchpeer"
 	"github.com/robustlab/robustlab/internal/kernels"
 )
 
@@ -265,7 +266,7 @@ func timePeer(python, script string, threads int, shapes []gemmShape, stderr io.
 		args = append(args, s.String())
 	}
 	cmd := exec.Command(python, args...)
-	cmd.Env = append(os.Environ(), "OPENBLAS_NUM_THREADS="+strconv.Itoa(threads))
+	cmd.Env = append(append(os.Environ(), benchpeer.PeerISAEnv()...), "OPENBLAS_NUM_THREADS="+strconv.Itoa(threads))
 	cmd.Stderr = stderr
 	outb, err := cmd.Output()
 	if err != nil {

@@ -7,9 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/robustlab/robustlab/internal/kernels"
 )
 
 func TestParseGemmShape(t *testing.T) {
@@ -119,5 +122,32 @@ done
 	}
 	if res.GFLOPS <= 0 || res.Min > res.GFLOPS || res.GFLOPS > res.Max || math.Abs(res.Ratio-res.GFLOPS) > 0.01 {
 		t.Errorf("inconsistent robustlab figures %+v", res)
+	}
+}
+
+// TestBenchISA checks that bench --isa selects the kernels' instruction set
+// and refuses one that is unknown or that the CPU lacks.
+func TestBenchISA(t *testing.T) {
+	saved := kernels.ISA()
+	defer func() {
+		benchISA = ""
+		if err := kernels.SetISA(saved); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	runBench(t, "--isa", kernels.ISAGeneric, "--threads", "1", "8,8,8")
+	if kernels.ISA() != kernels.ISAGeneric {
+		t.Errorf("after --isa generic, kernels.ISA() = %q", kernels.ISA())
+	}
+	for _, bad := range []string{"bogus", "neon"} {
+		if bad == "neon" && slices.Contains(kernels.SupportedISAs(), bad) {
+			continue
+		}
+		root.SetArgs([]string{"bench", "gemm", "--isa", bad, "8,8,8"})
+		err := root.Execute()
+		root.SetArgs(nil)
+		if err == nil || !strings.Contains(err.Error(), "--isa") || !strings.Contains(err.Error(), bad) {
+			t.Errorf("bench gemm --isa %s: error %v, want one naming the flag and the value", bad, err)
+		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime/pprof"
 
+	"github.com/robustlab/robustlab/internal/kernels"
 	"github.com/spf13/cobra"
 )
 
@@ -36,22 +37,38 @@ var benchCmd = &cobra.Command{
 // cpuProfile is the file --cpuprofile writes a pprof CPU profile to.
 var cpuProfile string
 
+// benchISA is the instruction set bench --isa restricts the kernels to.
+var benchISA string
+
 func init() {
 	root.AddCommand(benchCmd)
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the command to this file")
+	root.PersistentPreRunE = startCommand
+	benchCmd.PersistentFlags().StringVar(&benchISA, "isa", "", "restrict robustlab's kernels to this instruction set (avx512, avx2, neon, generic; default: the widest this CPU runs, or $"+kernels.ISAEnv+"), and the peers to the same")
+}
+
+// startCommand runs before every subcommand: it refuses a ROBUSTLAB_ISA
+// the CPU cannot honour, applies bench --isa, and starts --cpuprofile.
+func startCommand(*cobra.Command, []string) error {
+	if err := kernels.EnvISAError(); err != nil {
+		return err
+	}
+	if benchISA != "" {
+		if err := kernels.SetISA(benchISA); err != nil {
+			return fmt.Errorf("--isa: %w", err)
+		}
+	}
+	if cpuProfile == "" {
+		return nil
+	}
+	f, err := os.Create(cpuProfile)
+	if err != nil {
+		return err
+	}
+	return pprof.StartCPUProfile(f)
 }
 
 func main() {
-	root.PersistentPreRunE = func(*cobra.Command, []string) error {
-		if cpuProfile == "" {
-			return nil
-		}
-		f, err := os.Create(cpuProfile)
-		if err != nil {
-			return err
-		}
-		return pprof.StartCPUProfile(f)
-	}
 	err := root.Execute()
 	if cpuProfile != "" {
 		pprof.StopCPUProfile()

@@ -16,6 +16,8 @@ import (
 	"os/exec"
 	"sort"
 	"strings"
+
+	"github.com/robustlab/robustlab/internal/kernels"
 )
 
 // Python returns the interpreter that has the peers' packages: Debian's
@@ -28,12 +30,31 @@ func Python() string {
 	return "python3"
 }
 
+// PeerISAEnv returns the environment that restricts the peers to the
+// instruction set robustlab's kernels use (kernels.ISA), so that both sides
+// of a comparison run the same one: oneDNN (PyTorch's convolutions) honours
+// ONEDNN_MAX_CPU_ISA (DNNL_MAX_CPU_ISA in older builds) and OpenBLAS
+// OPENBLAS_CORETYPE. Nothing is restricted on the widest set this CPU runs.
+func PeerISAEnv() []string {
+	if kernels.ISA() == kernels.SupportedISAs()[0] {
+		return nil
+	}
+	switch kernels.ISA() {
+	case kernels.ISAAVX2:
+		return []string{"ONEDNN_MAX_CPU_ISA=AVX2", "DNNL_MAX_CPU_ISA=AVX2", "OPENBLAS_CORETYPE=Haswell"}
+	case kernels.ISAGeneric:
+		return []string{"ONEDNN_MAX_CPU_ISA=SSE41", "DNNL_MAX_CPU_ISA=SSE41", "OPENBLAS_CORETYPE=Nehalem"}
+	}
+	return nil
+}
+
 // RunScript runs python on script with args and returns the numeric fields
-// of every JSON object line it prints on standard output, in order.
-// Standard error is passed to stderr (nil: discarded).
+// of every JSON object line it prints on standard output, in order. The
+// peer is restricted to robustlab's instruction set (PeerISAEnv); env adds
+// to the environment. Standard error is passed to stderr (nil: discarded).
 func RunScript(ctx context.Context, python, script string, args []string, env []string, stderr io.Writer) ([]map[string]float64, error) {
 	cmd := exec.CommandContext(ctx, python, append([]string{script}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = append(append(os.Environ(), PeerISAEnv()...), env...)
 	var out bytes.Buffer
 	cmd.Stdout = &out
 	if stderr != nil {

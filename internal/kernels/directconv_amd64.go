@@ -2,10 +2,9 @@
 
 package kernels
 
-import "golang.org/x/sys/cpu"
-
-// dconvAVX512 selects the AVX-512 micro-kernels of the direct convolution.
-var dconvAVX512 = cpu.X86.HasAVX512F
+// dconvAVX512 selects the AVX-512 micro-kernels of the direct convolution
+// (applyISA sets it).
+var dconvAVX512 bool
 
 // DirectConvAccelerated reports whether DirectConv runs vector kernels on
 // this CPU; without them im2col + Sgemm is the faster convolution.

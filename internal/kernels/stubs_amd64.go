@@ -2,11 +2,7 @@
 
 package kernels
 
-import (
-	"math"
-
-	"golang.org/x/sys/cpu"
-)
+import "math"
 
 // avx512Kernel is an 8x32 tile in sixteen zmm accumulators: per step of k it
 // loads two vectors of B and multiplies them by eight elements of A taken
@@ -29,26 +25,13 @@ var avx2Kernel = microKernel{
 	fn: sgemmKernel4x24AVX2,
 }
 
-// gemmKernel is the micro-kernel Sgemm uses, the widest this CPU runs.
-var gemmKernel = bestKernel()
+// gemmKernel is the micro-kernel Sgemm uses, the widest of the instruction
+// set in use (applyISA sets it).
+var gemmKernel *microKernel
 
-// gemmKernels lists every micro-kernel this CPU can run, for the tests.
-var gemmKernels = availableKernels()
-
-func bestKernel() *microKernel {
-	return availableKernels()[0]
-}
-
-func availableKernels() []*microKernel {
-	var ks []*microKernel
-	if cpu.X86.HasAVX512F {
-		ks = append(ks, &avx512Kernel)
-	}
-	if cpu.X86.HasAVX2 && cpu.X86.HasFMA {
-		ks = append(ks, &avx2Kernel)
-	}
-	return append(ks, &goKernel)
-}
+// gemmKernels lists every micro-kernel the instruction set in use can run,
+// widest first, for the tests.
+var gemmKernels []*microKernel
 
 func sgemmKernel8x32AVX512(k int, a, b []float32, bstride int, c []float32, ldc int, alpha, beta float32) {
 	_ = a[8*k-1]
@@ -89,8 +72,9 @@ func sgemm8x16AVX512(k int, a, b *float32, bstride int, c *float32, ldc int, alp
 //go:noescape
 func sgemm4x24AVX2(k int, a, b *float32, bstride int, c *float32, ldc int, alpha, beta float32)
 
-// vecAVX2 selects the AVX2 bodies of the element-wise and reduction loops.
-var vecAVX2 = cpu.X86.HasAVX2
+// vecAVX2 selects the AVX2 bodies of the element-wise and reduction loops
+// (applyISA sets it).
+var vecAVX2 bool
 
 func axpy(a float32, x, y []float32) {
 	n := 0
