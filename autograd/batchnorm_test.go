@@ -54,6 +54,51 @@ func refChannelStats(x []float64, n, c, hw int) (mean, variance []float64) {
 	return mean, variance
 }
 
+// refBatchNormRounding bounds, in units of u, the roundings of a
+// training-mode batch norm's float32 backward that the contributions to
+// each gradient do not show. It forms dx = k1 dz - k2 x + k0, with k2 =
+// gamma rstd^3 sum(dz (x - mean)) / m and k0 = k2 mean - gamma rstd
+// sum(dz) / m, whose terms k2 x and k0 nearly cancel when |mean| is large
+// against the deviation: k2 and k0 are rounded once to float32, the
+// product and the two sums once each, and the mean they use is the
+// float32-rounded one (u |k2 mean| more): 3 |k2 x| + 3 |k0| in all. gamma's
+// gradient rstd (sum(dz x) - mean sum(dz)) uses the rounded mean too:
+// u |mean sum(dz)| rstd. gamma nil: no affine parameters.
+func refBatchNormRounding(x, gamma, dz []float64, n, c, hw int, eps float64) [][]float64 {
+	mean, variance := refChannelStats(x, n, c, hw)
+	m := float64(n * hw)
+	dx := make([]float64, len(x))
+	dg := make([]float64, c)
+	for ch := 0; ch < c; ch++ {
+		rs := 1 / math.Sqrt(variance[ch]+eps)
+		var sdy, sdx float64
+		for i := 0; i < n; i++ {
+			for j := 0; j < hw; j++ {
+				k := (i*c+ch)*hw + j
+				sdy += dz[k]
+				sdx += dz[k] * (x[k] - mean[ch])
+			}
+		}
+		k1 := rs
+		if gamma != nil {
+			k1 *= gamma[ch]
+		}
+		k2 := k1 * rs * rs * sdx / m
+		k0 := k2*mean[ch] - k1*sdy/m
+		for i := 0; i < n; i++ {
+			for j := 0; j < hw; j++ {
+				k := (i*c+ch)*hw + j
+				dx[k] = 3*math.Abs(k2*x[k]) + 3*math.Abs(k0)
+			}
+		}
+		dg[ch] = math.Abs(mean[ch]*sdy) * rs
+	}
+	if gamma == nil {
+		return [][]float64{dx}
+	}
+	return [][]float64{dx, dg, make([]float64, c)}
+}
+
 func TestGradBatchNorm2d(t *testing.T) {
 	type bnCase struct {
 		name        string
@@ -110,6 +155,15 @@ func TestGradBatchNorm2d(t *testing.T) {
 				}
 				return refBatchNorm(in[0], g, b, mean, variance, bc.n, bc.c, hw, eps)
 			},
+		}
+		if bc.training {
+			gc.rounding = func(in [][]float64, r []float64) [][]float64 {
+				var g []float64
+				if bc.affine {
+					g = in[1]
+				}
+				return refBatchNormRounding(in[0], g, r, bc.n, bc.c, hw, eps)
+			}
 		}
 		t.Run(bc.name, func(t *testing.T) { checkGrad(t, gc) })
 	}

@@ -201,6 +201,19 @@ func unaryCase(name string, x *tensor.Tensor, op func(*Var) *Var, f func(float64
 	}
 }
 
+// withRounding gives a unary case the rounding bound |r_k| m(x_k) per
+// element, in units of u (see gradCase.rounding).
+func withRounding(c gradCase, m func(x float64) float64) gradCase {
+	c.rounding = func(in [][]float64, r []float64) [][]float64 {
+		extra := make([]float64, len(in[0]))
+		for k, x := range in[0] {
+			extra[k] = math.Abs(r[k]) * m(x)
+		}
+		return [][]float64{extra}
+	}
+	return c
+}
+
 func TestGradElementwiseUnary(t *testing.T) {
 	checkGradBoth(t, []gradCase{
 		unaryCase("scale", randT(1, -2, 2, 3, 4, 5), func(x *Var) *Var { return Scale(x, -1.5) },

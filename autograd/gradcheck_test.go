@@ -4,20 +4,23 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
+	"github.com/robustlab/robustlab/internal/gradcheck"
 	"github.com/robustlab/robustlab/tensor"
 )
 
-// The gradient check every differentiable operation goes through.
-//
-// Each operation under test comes with an independent reference forward
-// written in float64 (plain loops, no code shared with the operation). The
-// check (1) compares the float32 forward with the reference, and (2)
-// compares the float32 analytic gradient of L = sum(r * out), for a fixed
-// random r, with central finite differences of the float64 reference,
-// which are accurate to about 1e-9 and so test the gradient, not float32
-// rounding.
+// The gradient check every differentiable operation goes through: each
+// operation under test comes with an independent reference forward
+// written in float64 (plain loops, no code shared with the operation), and
+// internal/gradcheck holds the float32 forward and gradients to it, as
+// tightly as float32 allows (its package comment says where the remaining
+// error comes from and how it is bounded). Every checkGrad also proves that
+// the check has the power to catch a backward off by 1e-4 relative: it
+// reruns the operation with each input's backward scaled by 1 + 1e-4 (a
+// recorded identity whose backward scales, scaleGrad) and requires the same
+// comparison to reject it.
 
 // refFunc is a float64 reference forward over the op's inputs.
 type refFunc func(in [][]float64) []float64
@@ -30,8 +33,14 @@ type gradCase struct {
 	wrt   []int
 	build func(in []*Var) *Var
 	ref   refFunc
-	// tol is the tolerance on |a-b| / max(1, |b|) (default 2e-3).
-	tol float64
+	// tol and ulps replace gradcheck's defaults (1e-6 relative, 16 float32
+	// roundings of the sum of the contributions) for an operation that
+	// needs it; each use says why.
+	tol, ulps float64
+	// rounding bounds, in units of float32's unit roundoff u, the error of
+	// roundings in the backward that the contributions do not show (see
+	// gradcheck.Case.Rounding).
+	rounding func(in [][]float64, r []float64) [][]float64
 }
 
 func toF64(t *tensor.Tensor) []float64 {
@@ -42,78 +51,85 @@ func toF64(t *tensor.Tensor) []float64 {
 	return out
 }
 
-func checkGrad(t *testing.T, c gradCase) {
-	t.Helper()
-	tol := c.tol
-	if tol == 0 {
-		tol = 2e-3
+// newGradRef evaluates c's reference and finite differences.
+func newGradRef(c gradCase) *gradcheck.Reference {
+	in := make([][]float64, len(c.inputs))
+	for i, t := range c.inputs {
+		in[i] = toF64(t)
 	}
-	ref64 := make([][]float64, len(c.inputs))
-	for i, in := range c.inputs {
-		ref64[i] = toF64(in)
-	}
-	want := c.ref(ref64)
+	return gradcheck.New(gradcheck.Case{Name: c.name, Inputs: in, Wrt: c.wrt, Ref: c.ref,
+		Tol: c.tol, Ulps: c.ulps, Rounding: c.rounding})
+}
 
+// runGrad runs build on a fresh tape over c's inputs, its backward seeded
+// as ref asks, and compares the result with ref.
+func runGrad(c gradCase, ref *gradcheck.Reference, build func(in []*Var) *Var) (gradcheck.Margin, error) {
 	tp := NewTape()
 	vars := make([]*Var, len(c.inputs))
 	for i, in := range c.inputs {
 		vars[i] = tp.Input(in)
 	}
-	out := c.build(vars)
-	if out.Value.Len() != len(want) {
-		t.Fatalf("%s: output has %d elements, reference %d", c.name, out.Value.Len(), len(want))
+	out := build(vars)
+	seed := ref.Seed()
+	if out.Value.Len() != len(seed) {
+		return gradcheck.Margin{}, fmt.Errorf("%s: output has %d elements, reference %d", c.name, out.Value.Len(), len(seed))
 	}
-	for i, v := range out.Data() {
-		if d := math.Abs(float64(v)-want[i]) / math.Max(1, math.Abs(want[i])); d > tol || math.IsNaN(float64(v)) {
-			t.Fatalf("%s: forward[%d] = %g, reference %g", c.name, i, v, want[i])
+	var targets []*Var
+	for _, i := range ref.Wrt() {
+		targets = append(targets, vars[i])
+	}
+	tp.BackwardWith(out, tensor.FromSlice(seed, out.Shape()...), targets...)
+	grads := make([][]float32, len(targets))
+	for j, v := range targets {
+		if v.Grad != nil {
+			grads[j] = v.Grad.Data()
 		}
 	}
+	return ref.Compare(out.Data(), grads)
+}
 
-	rng := rand.New(rand.NewPCG(7, 11))
-	r := make([]float64, len(want))
-	rt := tensor.New(out.Shape()...)
-	for i := range r {
-		r[i] = rng.Float64()*2 - 1
-		rt.Data()[i] = float32(r[i])
-	}
-	wrt := c.wrt
-	if wrt == nil {
-		for i := range c.inputs {
-			wrt = append(wrt, i)
+// scaleGrad records an identity whose backward multiplies the gradient by
+// s: placed between an input and an operation, it scales that operation's
+// backward for that input, as a bug in it would.
+func scaleGrad(x *Var, s float32) *Var {
+	return TapeOf(x).Record(x.Value, func(out *Var) {
+		if !x.NeedsGrad() {
+			return
 		}
-	}
-	targets := make([]*Var, len(wrt))
-	for j, i := range wrt {
-		targets[j] = vars[i]
-	}
-	tp.BackwardWith(out, rt, targets...)
+		g := TapeOf(x).GradOf(x).Data()
+		for i, v := range out.Grad.Data() {
+			g[i] += s * v
+		}
+	}, x)
+}
 
-	loss := func() float64 {
-		o := c.ref(ref64)
-		s := 0.0
-		for i, v := range o {
-			s += r[i] * v
-		}
-		return s
+// scaledBuild is build with input i's backward scaled by s.
+func scaledBuild(build func(in []*Var) *Var, i int, s float32) func(in []*Var) *Var {
+	return func(in []*Var) *Var {
+		in2 := slices.Clone(in)
+		in2[i] = scaleGrad(in[i], s)
+		return build(in2)
 	}
-	for _, i := range wrt {
-		g := vars[i].Grad
-		if g == nil {
-			t.Fatalf("%s: no gradient for input %d", c.name, i)
+}
+
+// checkGrad checks c's forward and gradients against its float64 reference,
+// and proves for each input it differentiates that the check catches a
+// backward off by 1e-4 relative. With -v it logs how close it came.
+func checkGrad(t *testing.T, c gradCase) {
+	t.Helper()
+	ref := newGradRef(c)
+	m, err := runGrad(c, ref, c.build)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%s: worst forward error %.2f of its bound, gradient %.2f of its bound, %.2g of the largest gradient",
+		c.name, m.Forward, m.Grad, m.Rel)
+	for j, i := range ref.Wrt() {
+		if !ref.NonZero(j) {
+			continue
 		}
-		for k := range ref64[i] {
-			x0 := ref64[i][k]
-			h := 1e-6 * math.Max(1, math.Abs(x0))
-			ref64[i][k] = x0 + h
-			lp := loss()
-			ref64[i][k] = x0 - h
-			lm := loss()
-			ref64[i][k] = x0
-			num := (lp - lm) / (2 * h)
-			got := float64(g.Data()[k])
-			if d := math.Abs(got-num) / math.Max(1, math.Abs(num)); d > tol || math.IsNaN(got) {
-				t.Fatalf("%s: d/d input%d[%d] = %g, finite difference %g", c.name, i, k, got, num)
-			}
+		if _, err := runGrad(c, ref, scaledBuild(c.build, i, 1+gradcheck.Perturbation)); err == nil {
+			t.Fatalf("%s: with input %d's backward scaled by 1+%g the check still passes", c.name, i, gradcheck.Perturbation)
 		}
 	}
 }
@@ -202,5 +218,39 @@ func TestBackwardOnlyWhatIsAsked(t *testing.T) {
 			t.Fatalf("param grad[%d] = %g, want %g", i, v, a.Value.Data()[i])
 		}
 	}
-	_ = fmt.Sprint
+}
+
+// TestGradCheckCatchesScaledBackward: an operation whose backward for one
+// input is scaled by 1.0015 (which the old tolerance of 2e-3 let through)
+// or by 1 ± 1e-4 fails checkGrad's comparison; unscaled, it passes.
+func TestGradCheckCatchesScaledBackward(t *testing.T) {
+	cases := []gradCase{
+		convConfigs[0].gradCase(1),
+		unaryCase("exp", randT(5, -3, 3, 3, 4, 5), Exp, math.Exp),
+		{
+			name:   "mul",
+			inputs: []*tensor.Tensor{randT(3, -1, 1, 4, 5), randT(4, -1, 1, 4, 5)},
+			build:  func(in []*Var) *Var { return Mul(in[0], in[1]) },
+			ref: func(in [][]float64) []float64 {
+				out := make([]float64, len(in[0]))
+				for i := range out {
+					out[i] = in[0][i] * in[1][i]
+				}
+				return out
+			},
+		},
+	}
+	for _, c := range cases {
+		ref := newGradRef(c)
+		if _, err := runGrad(c, ref, c.build); err != nil {
+			t.Fatalf("unscaled: %v", err)
+		}
+		for _, i := range ref.Wrt() {
+			for _, s := range []float32{1.0015, 1 + gradcheck.Perturbation, 1 - gradcheck.Perturbation} {
+				if _, err := runGrad(c, ref, scaledBuild(c.build, i, s)); err == nil {
+					t.Errorf("%s: input %d's backward scaled by %v passes", c.name, i, s)
+				}
+			}
+		}
+	}
 }
