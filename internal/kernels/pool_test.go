@@ -4,6 +4,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestParallelForPartition checks that every index is covered exactly once
@@ -65,20 +66,34 @@ func TestParallelForNested(t *testing.T) {
 	}
 }
 
-// TestParallelForUsesWorkers checks that chunks run on more than one
-// goroutine at a time when the pool is free: chunk 0 waits until another
-// chunk has started, which would deadlock if they ran one after another.
+// TestParallelForUsesWorkers checks that all chunks run at the same time
+// when the pool is free: each waits until every chunk has started, which
+// only chunks on distinct goroutines can do. Run one after another, the
+// first would wait in vain; it gives up after a timeout and the test fails
+// (instead of hanging).
 func TestParallelForUsesWorkers(t *testing.T) {
-	saved := SetThreads(2)
+	saved := Threads()
 	defer SetThreads(saved)
-	started := make(chan struct{})
-	ParallelFor(2, func(c, _, _ int) {
-		if c == 1 {
-			close(started)
-			return
+	const patience = 5 * time.Second
+	for _, threads := range []int{2, 3, 4} {
+		SetThreads(threads)
+		var arrived atomic.Int32
+		var gaveUp atomic.Int32
+		all := make(chan struct{})
+		ParallelFor(threads, func(_, _, _ int) {
+			if arrived.Add(1) == int32(threads) {
+				close(all)
+			}
+			select {
+			case <-all:
+			case <-time.After(patience):
+				gaveUp.Add(1)
+			}
+		})
+		if g := gaveUp.Load(); g != 0 {
+			t.Errorf("%d threads: %d of %d chunks waited %v for the others: they did not run at the same time", threads, g, threads, patience)
 		}
-		<-started
-	})
+	}
 }
 
 func BenchmarkParallelFor(b *testing.B) {
