@@ -100,11 +100,14 @@ func project(norm Norm, adv, x *tensor.Tensor, eps float32) {
 	}
 }
 
-// randomStart writes into adv a uniformly random point near x: for Linf
-// x + U(-eps, eps) per pixel (Madry et al. 2018, sec. 5, as their
-// mnist_challenge draws it), for L2 x plus a perturbation of random
-// direction and length U(0, eps); clipped to [0,1] if clip. The draws come
-// from rng in element order.
+// randomStart writes into adv a uniformly random point of the eps-ball
+// around x: for Linf x + U(-eps, eps) per pixel (Madry et al. 2018, sec. 5,
+// as their mnist_challenge draws it), for L2 x plus a Gaussian direction
+// scaled to length eps U^(1/d), U uniform in [0,1) and d the number of
+// elements of an example, the radius of a uniform point of the d-ball (its
+// volume within radius r grows as r^d); clipped to [0,1] if clip. In the
+// dimensions of images U^(1/d) is close to 1: uniform in the ball is almost
+// on its sphere. The draws come from rng in element order.
 func randomStart(norm Norm, adv, x *tensor.Tensor, eps float32, rng *rand.Rand, clip bool) {
 	lo, hi := float32(0), float32(1)
 	if !clip {
@@ -125,7 +128,7 @@ func randomStart(norm Norm, adv, x *tensor.Tensor, eps float32, rng *rand.Rand, 
 		n := l2(ai)
 		f := float32(0)
 		if n > 0 {
-			f = float32(rng.Float64() * float64(eps) / n)
+			f = float32(math.Pow(rng.Float64(), 1/float64(len(ai))) * float64(eps) / n)
 		}
 		for j, v := range ai {
 			ai[j] = min(max(xi[j]+f*v, lo), hi)
