@@ -6,6 +6,7 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/robustlab/robustlab/internal/gradcheck"
 	"github.com/robustlab/robustlab/tensor"
 )
 
@@ -115,15 +116,24 @@ func TestObjectivesAgainstFiniteDifferences(t *testing.T) {
 				if math.Abs(got-want) > 1e-9*math.Max(1, math.Abs(want)) {
 					t.Errorf("loss %.12g, reference %.12g", got, want)
 				}
-				const h = 1e-6
-				for c := 0; c < k; c++ {
-					zp, zm := append([]float64(nil), z64...), append([]float64(nil), z64...)
-					zp[c] += h
-					zm[c] -= h
-					fd := (cs.ref(zp, cs.y, cs.t) - cs.ref(zm, cs.y, cs.t)) / (2 * h)
-					if math.Abs(float64(grad[c])-fd) > 1e-5*math.Max(1, math.Abs(fd)) {
-						t.Errorf("d loss / d z[%d] = %.8g, finite difference %.8g", c, grad[c], fd)
-					}
+				// The float32 gradient against central differences of the
+				// reference, to 1e-6 and float32 rounding (internal/gradcheck,
+				// whose loss is r times the objective, r its seed); and the
+				// same check rejects the gradient scaled by 1+1e-4.
+				ref := gradcheck.New(gradcheck.Case{Name: cs.obj.String(), Inputs: [][]float64{z64},
+					Ref: func(in [][]float64) []float64 { return []float64{cs.ref(in[0], cs.y, cs.t)} }})
+				seeded := make([]float32, k)
+				for c, g := range grad {
+					seeded[c] = g * ref.Seed()[0]
+				}
+				if _, err := ref.Compare([]float32{float32(want)}, [][]float32{seeded}); err != nil {
+					t.Error(err)
+				}
+				for c := range seeded {
+					seeded[c] *= 1 + gradcheck.Perturbation
+				}
+				if _, err := ref.Compare([]float32{float32(want)}, [][]float32{seeded}); err == nil && ref.NonZero(0) {
+					t.Errorf("the gradient scaled by 1+%g passes the check", gradcheck.Perturbation)
 				}
 			})
 		}

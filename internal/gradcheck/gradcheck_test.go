@@ -2,6 +2,7 @@ package gradcheck
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -132,5 +133,36 @@ func TestStep(t *testing.T) {
 		if h := Step(c.x); h != c.h {
 			t.Errorf("Step(%g) = %g, want %g", c.x, h, c.h)
 		}
+	}
+}
+
+// TestCancellingPathIsZero: an input whose paths cancel (out = x1 +
+// sin(x0)^2 + cos(x0)^2 - 1, in float64 with rounding) has derivative 0;
+// the finite differences' noise neither fails an exact 0 nor counts as a
+// gradient to perturb.
+func TestCancellingPathIsZero(t *testing.T) {
+	c := Case{Name: "cancel", Inputs: [][]float64{{0.3, 1.7, -2.9, 0.1, 2.2}, {1e-3, 0.5, 3, -0.75, 0.125}},
+		Ref: func(in [][]float64) []float64 {
+			out := make([]float64, len(in[0]))
+			for k := range out {
+				s, c := math.Sincos(in[0][k])
+				out[k] = in[1][k] + s*s + c*c - 1
+			}
+			return out
+		}}
+	g := New(c)
+	if !slices.ContainsFunc(g.fd[0], func(v float64) bool { return v != 0 }) {
+		t.Fatal("the test needs finite differences with rounding noise")
+	}
+	if g.NonZero(0) || !g.NonZero(1) {
+		t.Errorf("NonZero: input 0 %v (want false), input 1 %v (want true)", g.NonZero(0), g.NonZero(1))
+	}
+	ones := []float32{1, 1, 1, 1, 1}
+	seed := g.Seed()
+	if _, err := g.Compare(toF32(c.Inputs[1], 1), [][]float32{make([]float32, 5), seed}); err != nil {
+		t.Error(err)
+	}
+	if _, err := g.Compare(toF32(c.Inputs[1], 1), [][]float32{ones, seed}); err == nil {
+		t.Error("a gradient of 1 where it is 0 passes")
 	}
 }
