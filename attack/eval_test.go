@@ -243,7 +243,7 @@ func TestParseSpec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sp.Name != "pgd" || sp.Steps != 50 || sp.Restarts != 10 || math.Abs(sp.Alpha-2.0/255) > 1e-15 || !sp.RandomStart || sp.Norm != Linf {
+	if sp.Name != "pgd" || sp.Steps != 50 || sp.Restarts != 10 || !(math.Abs(sp.Alpha-2.0/255) <= 1e-15) || !sp.RandomStart || sp.Norm != Linf {
 		t.Errorf("parsed %+v", sp)
 	}
 	for s, want := range map[string]Spec{
@@ -310,7 +310,7 @@ func TestSquareSchedule(t *testing.T) {
 		it, n int
 		want  float64
 	}{{1, 10000, 0.8}, {10, 10000, 0.8}, {11, 10000, 0.4}, {51, 10000, 0.2}, {201, 10000, 0.1}, {8001, 10000, 0.8 / 512}, {2, 1000, 0.4}, {501, 1000, 0.8 / 128}} {
-		if got := squareP(0.8, c.it, c.n); math.Abs(got-c.want) > 1e-15 {
+		if got := squareP(0.8, c.it, c.n); !(math.Abs(got-c.want) <= 1e-15) {
 			t.Errorf("p at query %d of %d = %g, want %g", c.it, c.n, got, c.want)
 		}
 	}

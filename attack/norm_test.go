@@ -55,7 +55,7 @@ func TestL2RandomStartUniformInBall(t *testing.T) {
 			// 5 standard deviations of each estimate.
 			p := math.Pow(0.5, float64(d))
 			inside, _ := slices.BinarySearch(radii, 0.5)
-			if frac := float64(inside) / n; math.Abs(frac-p) > 5*math.Sqrt(p*(1-p)/n) {
+			if frac := float64(inside) / n; !(math.Abs(frac-p) <= 5*math.Sqrt(p*(1-p)/n)) {
 				t.Errorf("%.4f of the starts within eps/2, want 2^-%d = %.4f", frac, d, p)
 			}
 			var mr float64
@@ -64,11 +64,11 @@ func TestL2RandomStartUniformInBall(t *testing.T) {
 			}
 			want := float64(d) / float64(d+1)
 			sd := math.Sqrt(float64(d)/float64(d+2)-want*want) / math.Sqrt(n)
-			if math.Abs(mr-want) > 5*sd {
+			if !(math.Abs(mr-want) <= 5*sd) {
 				t.Errorf("mean radius %.4f eps, want d/(d+1) = %.4f", mr, want)
 			}
 			for j, m := range mean {
-				if math.Abs(m) > 5/math.Sqrt(float64(n*d)) {
+				if !(math.Abs(m) <= 5/math.Sqrt(float64(n*d))) {
 					t.Errorf("mean direction along axis %d is %.4f, want 0", j, m)
 				}
 			}

@@ -113,7 +113,7 @@ func TestObjectivesAgainstFiniteDifferences(t *testing.T) {
 				grad := make([]float32, k)
 				got := cs.obj.Loss(1, z, cs.y, cs.t, grad)
 				want := cs.ref(z64, cs.y, cs.t)
-				if math.Abs(got-want) > 1e-9*math.Max(1, math.Abs(want)) {
+				if !(math.Abs(got-want) <= 1e-9*math.Max(1, math.Abs(want))) {
 					t.Errorf("loss %.12g, reference %.12g", got, want)
 				}
 				// The float32 gradient against central differences of the

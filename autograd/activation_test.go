@@ -64,7 +64,7 @@ func TestActivationsExtremeInputs(t *testing.T) {
 		tp.BackwardWith(y, tensor.Full(1, 6), in)
 		for i, v := range y.Data() {
 			want := c.f(float64(x.Data()[i]))
-			if math.Abs(float64(v)-want) > 1e-6*math.Max(1, math.Abs(want)) {
+			if !(math.Abs(float64(v)-want) <= 1e-6*math.Max(1, math.Abs(want))) {
 				t.Errorf("%s(%g) = %g, want %g", c.name, x.Data()[i], v, want)
 			}
 			if g := in.Grad.Data()[i]; math.IsNaN(float64(g)) || math.IsInf(float64(g), 0) {
@@ -141,14 +141,14 @@ func TestSoftmaxStable(t *testing.T) {
 	e := math.Exp(-1.0)
 	want := []float64{1 / (1 + e), e / (1 + e), 0, 1 / (2 + e), e / (2 + e), 1 / (2 + e)}
 	for i, w := range want {
-		if math.Abs(float64(p[i])-w) > 1e-6 {
+		if !(math.Abs(float64(p[i])-w) <= 1e-6) {
 			t.Errorf("softmax[%d] = %g, want %g", i, p[i], w)
 		}
-		if w > 0 && math.Abs(float64(lp[i])-math.Log(w)) > 1e-5 {
+		if w > 0 && !(math.Abs(float64(lp[i])-math.Log(w)) <= 1e-5) {
 			t.Errorf("logSoftmax[%d] = %g, want %g", i, lp[i], math.Log(w))
 		}
 	}
-	if w := -2000 - math.Log1p(e); math.Abs(float64(lp[2])-w) > 1e-3 {
+	if w := -2000 - math.Log1p(e); !(math.Abs(float64(lp[2])-w) <= 1e-3) {
 		t.Errorf("logSoftmax[2] = %g, want %g", lp[2], w)
 	}
 }

@@ -185,7 +185,7 @@ func TestBatchNorm2dRunningStats(t *testing.T) {
 		for ch := 0; ch < c; ch++ {
 			wantM := (1-m)*rm0[ch] + m*mean[ch]
 			wantV := (1-m)*rv0[ch] + m*variance[ch]*cnt/(cnt-1)
-			if math.Abs(float64(rm.Data()[ch])-wantM) > 1e-5 || math.Abs(float64(rv.Data()[ch])-wantV) > 1e-5 {
+			if !(math.Abs(float64(rm.Data()[ch])-wantM) <= 1e-5) || !(math.Abs(float64(rv.Data()[ch])-wantV) <= 1e-5) {
 				t.Fatalf("momentum %g channel %d: running (%g, %g), want (%g, %g)", m, ch, rm.Data()[ch], rv.Data()[ch], wantM, wantV)
 			}
 		}
@@ -399,7 +399,7 @@ func TestBatchNorm2dActMatchesChain(t *testing.T) {
 			}
 		}
 		for i := range dg0 {
-			if math.Abs(float64(dg0[i]-dg1[i])) > 1e-5 || db0[i] != db1[i] {
+			if !(math.Abs(float64(dg0[i]-dg1[i])) <= 1e-5) || db0[i] != db1[i] {
 				t.Fatalf("training %v: parameter gradients (%g, %g) fused, (%g, %g) chained", training, dg1[i], db1[i], dg0[i], db0[i])
 			}
 		}

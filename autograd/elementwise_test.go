@@ -311,17 +311,17 @@ func TestBroadcastLarge(t *testing.T) {
 	}
 	// y = ((x+b-b)*b)/b = x: dy/dx = 1 and dy/db = 0 analytically.
 	for i, v := range want[0] {
-		if math.Abs(float64(v-x.Data()[i])) > 1e-6 {
+		if !(math.Abs(float64(v-x.Data()[i])) <= 1e-6) {
 			t.Fatalf("forward[%d] = %g, want %g", i, v, x.Data()[i])
 		}
 	}
 	for i, v := range want[1] {
-		if math.Abs(float64(v-g.Data()[i])) > 1e-6 {
+		if !(math.Abs(float64(v-g.Data()[i])) <= 1e-6) {
 			t.Fatalf("dx[%d] = %g, want %g", i, v, g.Data()[i])
 		}
 	}
 	for i, v := range want[2] {
-		if math.Abs(float64(v)) > 1e-3 {
+		if !(math.Abs(float64(v)) <= 1e-3) {
 			t.Fatalf("db[%d] = %g, want 0", i, v)
 		}
 	}
@@ -349,7 +349,7 @@ func TestBroadcastReduceLarge(t *testing.T) {
 			want[refOffset(idx, bs)] += float64(g.Data()[k]) * float64(x.Data()[k])
 		}
 		for j, w := range want {
-			if got := float64(bv.Grad.Data()[j]); math.Abs(got-w) > 1e-4*math.Max(1, math.Abs(w)) {
+			if got := float64(bv.Grad.Data()[j]); !(math.Abs(got-w) <= 1e-4*math.Max(1, math.Abs(w))) {
 				t.Fatalf("b %v: grad[%d] = %g, want %g", bs, j, got, w)
 			}
 		}

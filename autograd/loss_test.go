@@ -102,7 +102,7 @@ func TestCrossEntropyLarge(t *testing.T) {
 			}
 		}
 	}
-	if want := refCrossEntropy(toF64(x), labels, k, 0.1); math.Abs(float64(l1)-want) > 1e-6*want {
+	if want := refCrossEntropy(toF64(x), labels, k, 0.1); !(math.Abs(float64(l1)-want) <= 1e-6*want) {
 		t.Fatalf("loss %g, reference %g", l1, want)
 	}
 }
@@ -180,7 +180,7 @@ func TestKLDivZeroTarget(t *testing.T) {
 	loss := KLDiv(logQ, p)
 	tp.Backward(loss, logQ, p)
 	want := (1*(0+1) + 0.25*(math.Log(0.25)+2) + 0.75*(math.Log(0.75)+0.1)) / 2
-	if math.Abs(float64(loss.Value.Item())-want) > 1e-6 {
+	if !(math.Abs(float64(loss.Value.Item())-want) <= 1e-6) {
 		t.Fatalf("loss %g, want %g", loss.Value.Item(), want)
 	}
 	if g := p.Grad.Data()[0]; g != 0 {
@@ -189,7 +189,7 @@ func TestKLDivZeroTarget(t *testing.T) {
 	if g := logQ.Grad.Data()[0]; g != 0 {
 		t.Errorf("d/dlogQ at p = 0: %g, want 0", g)
 	}
-	if g, w := p.Grad.Data()[1], (math.Log(1)+1+1)/2; math.Abs(float64(g)-w) > 1e-6 {
+	if g, w := p.Grad.Data()[1], (math.Log(1)+1+1)/2; !(math.Abs(float64(g)-w) <= 1e-6) {
 		t.Errorf("d/dp[1] = %g, want %g", g, w)
 	}
 }

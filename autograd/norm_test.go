@@ -69,7 +69,7 @@ func TestLinfTies(t *testing.T) {
 		}
 	}
 	for i, v := range x.Grad.Data() {
-		if math.Abs(float64(v-wantG[i])) > 1e-7 {
+		if !(math.Abs(float64(v-wantG[i])) <= 1e-7) {
 			t.Errorf("grad[%d] = %g, want %g", i, v, wantG[i])
 		}
 	}

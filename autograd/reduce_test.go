@@ -68,10 +68,10 @@ func TestSumLarge(t *testing.T) {
 		} else if math.Float32bits(s) != math.Float32bits(first) {
 			t.Fatalf("%d workers: sum %g, 1 worker %g", th, s, first)
 		}
-		if math.Abs(float64(s)-want) > 1e-7*want {
+		if !(math.Abs(float64(s)-want) <= 1e-7*want) {
 			t.Fatalf("sum %g, want %g", s, want)
 		}
-		if w := want / float64(x.Len()); math.Abs(float64(m)-w) > 1e-7*w {
+		if w := want / float64(x.Len()); !(math.Abs(float64(m)-w) <= 1e-7*w) {
 			t.Fatalf("mean %g, want %g", m, w)
 		}
 	}

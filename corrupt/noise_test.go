@@ -28,7 +28,7 @@ func TestNoiseStatistics(t *testing.T) {
 		// below 0.2 it moves sd by under 0.1%. Each moment within 5
 		// standard errors of the n draws (a Gaussian's sample sd has a
 		// relative standard error of 1/sqrt(2n)).
-		if want := g.Levels[s-1]; want < 0.2 && (math.Abs(mean-0.5) > 5*want/math.Sqrt(float64(n)) || math.Abs(sd-want)/want > 5/math.Sqrt(2*float64(n))+1e-3) {
+		if want := g.Levels[s-1]; want < 0.2 && (!(math.Abs(mean-0.5) <= 5*want/math.Sqrt(float64(n))) || math.Abs(sd-want)/want > 5/math.Sqrt(2*float64(n))+1e-3) {
 			t.Errorf("gaussian severity %d: mean %.4f sd %.4f, want 0.5 and %.4f", s, mean, sd, want)
 		}
 		u, _ := Get("uniform")
@@ -62,10 +62,10 @@ func TestNoiseStatistics(t *testing.T) {
 			}
 		}
 		frac := float64(replaced) / float64(h*w)
-		if want := sp.Levels[s-1]; math.Abs(frac-want) > 0.25*want {
+		if want := sp.Levels[s-1]; !(math.Abs(frac-want) <= 0.25*want) {
 			t.Errorf("salt-pepper severity %d: replaced %.3f of pixels, want %.3f", s, frac, want)
 		}
-		if replaced > 0 && math.Abs(float64(salt)/float64(replaced)-0.5) > 0.1 {
+		if replaced > 0 && !(math.Abs(float64(salt)/float64(replaced)-0.5) <= 0.1) {
 			t.Errorf("salt-pepper severity %d: %d salt of %d replaced, want about half", s, salt, replaced)
 		}
 	}
@@ -99,7 +99,7 @@ func TestShotNoiseIsPoisson(t *testing.T) {
 		}
 		// The sample variance's standard error is sqrt((m4 - var^2)/n).
 		seSD := math.Sqrt((m4-math.Pow(wantSD, 4))/n) / (2 * wantSD)
-		if math.Abs(mean-m1) > 5*wantSD/math.Sqrt(n) || math.Abs(sd-wantSD) > 5*seSD {
+		if !(math.Abs(mean-m1) <= 5*wantSD/math.Sqrt(n)) || !(math.Abs(sd-wantSD) <= 5*seSD) {
 			t.Errorf("shot severity %d: mean %.4f sd %.4f, want %.4f and %.4f", s, mean, sd, m1, wantSD)
 		}
 	}

@@ -162,7 +162,7 @@ func TestFolderSizeAndFit(t *testing.T) {
 	// The 2x2 red image enlarged to 4x4 stays red.
 	ex = get(t, crop, 1)
 	for i := 0; i < 16; i++ {
-		if math.Abs(float64(ex.Image[i]-1)) > 1e-6 || ex.Image[16+i] != 0 {
+		if !(math.Abs(float64(ex.Image[i]-1)) <= 1e-6) || ex.Image[16+i] != 0 {
 			t.Fatalf("enlarged red image: %v", ex.Image[:16])
 		}
 	}

@@ -148,7 +148,7 @@ func TestShapesHomeTextureProbability(t *testing.T) {
 		}
 	}
 	// P(home) = p + (1-p)/10 = 0.55; 4000 draws give a std of 0.008.
-	if f := float64(home) / 4000; math.Abs(f-0.55) > 0.04 {
+	if f := float64(home) / 4000; !(math.Abs(f-0.55) <= 0.04) {
 		t.Fatalf("home texture in %.3f of images with p=0.5, want about 0.55", f)
 	}
 	zero := mustShapes(t, ShapesOptions{Split: SplitTrain, N: 2000, PSet: true})
@@ -158,7 +158,7 @@ func TestShapesHomeTextureProbability(t *testing.T) {
 			home++
 		}
 	}
-	if f := float64(home) / 2000; math.Abs(f-0.1) > 0.03 {
+	if f := float64(home) / 2000; !(math.Abs(f-0.1) <= 0.03) {
 		t.Fatalf("home texture in %.3f of images with p=0, want about 0.1 (chance)", f)
 	}
 }

@@ -48,11 +48,11 @@ func checkUniform(t *testing.T, name string, x *tensor.Tensor, bound float64) {
 	if maxAbs > bound || maxAbs < bound*(1-20/n) {
 		t.Errorf("%s: largest |w| %g, want just under %g", name, maxAbs, bound)
 	}
-	if math.Abs(mean) > 5*math.Sqrt(wantVar/n) {
+	if !(math.Abs(mean) <= 5*math.Sqrt(wantVar/n)) {
 		t.Errorf("%s: mean %g, want ~0", name, mean)
 	}
 	// The variance of a U(-b,b) sample variance is (b^4/5 - b^4/9)/n.
-	if se := math.Sqrt(bound * bound * bound * bound * (1.0/5 - 1.0/9) / n); math.Abs(v-wantVar) > 5*se {
+	if se := math.Sqrt(bound * bound * bound * bound * (1.0/5 - 1.0/9) / n); !(math.Abs(v-wantVar) <= 5*se) {
 		t.Errorf("%s: variance %g, want %g", name, v, wantVar)
 	}
 }
@@ -98,7 +98,7 @@ func TestKaimingNormal(t *testing.T) {
 		wantVar := 2 / fan
 		mean, v, _ := stats(w)
 		n := float64(w.Len())
-		if math.Abs(mean) > 5*math.Sqrt(wantVar/n) || math.Abs(v-wantVar) > 5*wantVar*math.Sqrt(2/n) {
+		if !(math.Abs(mean) <= 5*math.Sqrt(wantVar/n)) || !(math.Abs(v-wantVar) <= 5*wantVar*math.Sqrt(2/n)) {
 			t.Errorf("mode %d: mean %g variance %g, want 0 and %g", mode, mean, v, wantVar)
 		}
 	}

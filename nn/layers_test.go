@@ -93,10 +93,10 @@ func TestBatchNormLayer(t *testing.T) {
 		m := float64(n * hw)
 		mean /= m
 		unbiased := (sq - m*mean*mean) / (m - 1)
-		if got, want := float64(b.RunningMean.Data()[ch]), 0.19*mean; math.Abs(got-want) > 1e-5 {
+		if got, want := float64(b.RunningMean.Data()[ch]), 0.19*mean; !(math.Abs(got-want) <= 1e-5) {
 			t.Errorf("running_mean[%d] = %g, want %g", ch, got, want)
 		}
-		if got, want := float64(b.RunningVar.Data()[ch]), 0.81+0.19*unbiased; math.Abs(got-want) > 1e-5 {
+		if got, want := float64(b.RunningVar.Data()[ch]), 0.81+0.19*unbiased; !(math.Abs(got-want) <= 1e-5) {
 			t.Errorf("running_var[%d] = %g, want %g", ch, got, want)
 		}
 	}
@@ -145,7 +145,7 @@ func TestDropout(t *testing.T) {
 		}
 	}
 	// 10,000 Bernoulli(0.25) draws: 2,500 +- 5 standard deviations (43).
-	if math.Abs(float64(zeros)-2500) > 5*math.Sqrt(10000*0.25*0.75) {
+	if !(math.Abs(float64(zeros)-2500) <= 5*math.Sqrt(10000*0.25*0.75)) {
 		t.Fatalf("%d of 10000 elements dropped with p = 0.25", zeros)
 	}
 

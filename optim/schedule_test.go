@@ -45,7 +45,7 @@ func TestSchedules(t *testing.T) {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		for _, p := range c.points {
-			if got := s(p.epoch, p.step, p.spe); math.Abs(got-p.want) > 1e-12 {
+			if got := s(p.epoch, p.step, p.spe); !(math.Abs(got-p.want) <= 1e-12) {
 				t.Errorf("%s: lr(epoch %d, step %d of %d) = %.15g, want %.15g", c.name, p.epoch, p.step, p.spe, got, p.want)
 			}
 		}

@@ -148,11 +148,11 @@ func TestDifference(t *testing.T) {
 }
 
 func TestProportionSE(t *testing.T) {
-	if got, want := proportionSE(0.5, 100), 0.05; math.Abs(got-want) > 1e-15 {
+	if got, want := proportionSE(0.5, 100), 0.05; !(math.Abs(got-want) <= 1e-15) {
 		t.Errorf("SE(0.5, 100) = %v, want %v", got, want)
 	}
 	// A perfect score keeps half an image of doubt.
-	if got, want := proportionSE(1, 100), math.Sqrt(0.995*0.005/100); math.Abs(got-want) > 1e-15 {
+	if got, want := proportionSE(1, 100), math.Sqrt(0.995*0.005/100); !(math.Abs(got-want) <= 1e-15) {
 		t.Errorf("SE(1, 100) = %v, want %v", got, want)
 	}
 	if proportionSE(0.5, 0) != 0 {

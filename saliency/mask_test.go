@@ -67,7 +67,7 @@ func TestMaskMetricsAreExactOnHandMadeMaps(t *testing.T) {
 			{"interior", g.Interior, w.Interior}, {"outer band", g.OuterBand, w.OuterBand}, {"pointing", g.Pointing, w.Pointing},
 			{"outer band area", g.OuterBandArea, w.OuterBandArea},
 			{"object area", g.ObjectArea, w.ObjectArea}, {"band area", g.BandArea, w.BandArea}} {
-			if math.Abs(f.got-f.want) > 1e-15 {
+			if !(math.Abs(f.got-f.want) <= 1e-15) {
 				t.Errorf("image %d: %s = %g, want %g", i, f.name, f.got, f.want)
 			}
 		}
@@ -77,7 +77,7 @@ func TestMaskMetricsAreExactOnHandMadeMaps(t *testing.T) {
 		t.Errorf("zero map: %+v", z)
 	}
 	s := SummarizeMask(got)
-	if s.Object.N != 3 || s.Object.Skipped != 1 || math.Abs(s.Object.Mean-(5.0/11+5.0/9+1)/3) > 1e-15 || s.Pointing.Mean != 0.5 {
+	if s.Object.N != 3 || s.Object.Skipped != 1 || !(math.Abs(s.Object.Mean-(5.0/11+5.0/9+1)/3) <= 1e-15) || s.Pointing.Mean != 0.5 {
 		t.Errorf("summary %+v", s)
 	}
 	// [N,H,W] masks work as [N,1,H,W] ones; the default band at 8x8 is 1.

@@ -98,7 +98,7 @@ func TestSmoothGradNoiseIsDrawnAtTheAskedLevel(t *testing.T) {
 		d := float64(dst[i] - x[i])
 		ss += d * d
 	}
-	if std := math.Sqrt(ss / float64(len(x))); math.Abs(std-0.09) > 0.003 {
+	if std := math.Sqrt(ss / float64(len(x))); !(math.Abs(std-0.09) <= 0.003) {
 		t.Fatalf("noise std %g, want 0.09", std)
 	}
 	other := make([]float32, len(x))
@@ -188,7 +188,7 @@ func TestIntegratedGradientsMatchTheReferenceAndAreComplete(t *testing.T) {
 				what := "IG " + b.String() + " " + rule.String()
 				closeTo(t, what, res.Attributions.Index(i).Data(), want, 1e-5)
 				fx, fb := r.logits(xi)[targets[i]], r.logits(base)[targets[i]]
-				if math.Abs(res.Scores[i]-fx) > 1e-5 || math.Abs(res.BaselineScores[i]-fb) > 1e-5 || math.Abs(res.Sums[i]-sum) > 1e-5 {
+				if !(math.Abs(res.Scores[i]-fx) <= 1e-5) || !(math.Abs(res.BaselineScores[i]-fb) <= 1e-5) || !(math.Abs(res.Sums[i]-sum) <= 1e-5) {
 					t.Fatalf("%s image %d: scores %g %g sum %g, want %g %g %g", what, i, res.Scores[i], res.BaselineScores[i], res.Sums[i], fx, fb, sum)
 				}
 				// A smooth model: 16 Gauss-Legendre points integrate

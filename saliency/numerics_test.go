@@ -82,7 +82,7 @@ func TestReflectMirrorsAsOftenAsNeeded(t *testing.T) {
 	dst := make([]float32, len(src))
 	gaussianBlur(dst, src, 2, 3, 3, 5)
 	for _, v := range dst {
-		if math.Abs(float64(v)-0.25) > 1e-6 {
+		if !(math.Abs(float64(v)-0.25) <= 1e-6) {
 			t.Fatalf("blur of a constant image: %v", dst)
 		}
 	}
@@ -96,7 +96,7 @@ func TestPercentileMatchesNumpy(t *testing.T) {
 			v[i] = float32(x)
 		}
 		for k, p := range c.P {
-			if got := Percentile(v, p); math.Abs(got-c.Want[k]) > 1e-7*(1+math.Abs(c.Want[k])) {
+			if got := Percentile(v, p); !(math.Abs(got-c.Want[k]) <= 1e-7*(1+math.Abs(c.Want[k]))) {
 				t.Errorf("percentile %g of %d values = %g, want %g", p, len(v), got, c.Want[k])
 			}
 		}
@@ -114,7 +114,7 @@ func TestRulePoints(t *testing.T) {
 			t.Fatal(err)
 		}
 		for k := range a {
-			if math.Abs(a[k]-c.Alphas[k]) > 1e-13 || math.Abs(w[k]-c.Weights[k]) > 1e-13 {
+			if !(math.Abs(a[k]-c.Alphas[k]) <= 1e-13) || !(math.Abs(w[k]-c.Weights[k]) <= 1e-13) {
 				t.Fatalf("n=%d point %d: (%g, %g), numpy (%g, %g)", c.N, k, a[k], w[k], c.Alphas[k], c.Weights[k])
 			}
 		}
@@ -133,7 +133,7 @@ func TestRulePoints(t *testing.T) {
 			for k := range a {
 				s += w[k] * math.Pow(a[k], float64(d))
 			}
-			if want := 1 / float64(d+1); math.Abs(s-want) > 1e-12 {
+			if want := 1 / float64(d+1); !(math.Abs(s-want) <= 1e-12) {
 				t.Errorf("%v: integral of x^%d = %g, want %g", rule, d, s, want)
 			}
 		}
@@ -168,7 +168,7 @@ func TestAUC(t *testing.T) {
 		{[]float64{1, 0.5, 0.5, 0}, (0.75 + 0.5 + 0.25) / 3},
 	}
 	for _, c := range cases {
-		if got := AUC(c.y); math.Abs(got-c.want) > 1e-15 {
+		if got := AUC(c.y); !(math.Abs(got-c.want) <= 1e-15) {
 			t.Errorf("AUC(%v) = %g, want %g", c.y, got, c.want)
 		}
 	}

@@ -43,7 +43,7 @@ func pearson(a, b []float64) float64 {
 
 func TestSpearmanByHandAndAgainstNaiveRanks(t *testing.T) {
 	// Ranks (1, 2.5, 2.5, 4) and (1, 3, 2, 4): 4.5 / sqrt(4.5 * 5).
-	if got, want := Spearman([]float32{1, 2, 2, 3}, []float32{1, 3, 2, 4}), 4.5/math.Sqrt(22.5); math.Abs(got-want) > 1e-15 {
+	if got, want := Spearman([]float32{1, 2, 2, 3}, []float32{1, 3, 2, 4}), 4.5/math.Sqrt(22.5); !(math.Abs(got-want) <= 1e-15) {
 		t.Fatalf("Spearman = %g, want %g", got, want)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -57,7 +57,7 @@ func TestSpearmanByHandAndAgainstNaiveRanks(t *testing.T) {
 		}
 		want := pearson(naiveRanks(a), naiveRanks(b))
 		got := Spearman(a, b)
-		if math.IsNaN(want) != math.IsNaN(got) || (!math.IsNaN(want) && math.Abs(got-want) > 1e-12) {
+		if math.IsNaN(want) != math.IsNaN(got) || (!math.IsNaN(want) && !(math.Abs(got-want) <= 1e-12)) {
 			t.Fatalf("trial %d: Spearman = %g, naive %g", trial, got, want)
 		}
 	}
@@ -94,7 +94,7 @@ func TestRankCorrelationPerImage(t *testing.T) {
 
 func TestSummarizeSkipsUndefinedValues(t *testing.T) {
 	s := Summarize([]float64{1, math.NaN(), 3, math.Inf(1), 2})
-	if s.N != 3 || s.Skipped != 2 || s.Mean != 2 || s.Min != 1 || s.Max != 3 || math.Abs(s.Std-math.Sqrt(2.0/3)) > 1e-15 {
+	if s.N != 3 || s.Skipped != 2 || s.Mean != 2 || s.Min != 1 || s.Max != 3 || !(math.Abs(s.Std-math.Sqrt(2.0/3)) <= 1e-15) {
 		t.Fatalf("%+v", s)
 	}
 	if e := Summarize([]float64{math.NaN()}); e != (Stat{Skipped: 1}) {

@@ -166,7 +166,7 @@ func TestReferenceGradientIsTheDerivative(t *testing.T) {
 			down := r.logits(x)[target]
 			x[j] = old
 			fd := (up - down) / (2 * h)
-			if math.Abs(fd-g[j]) > 1e-7*(1+math.Abs(fd)) {
+			if !(math.Abs(fd-g[j]) <= 1e-7*(1+math.Abs(fd))) {
 				t.Fatalf("target %d input %d: analytic %g, finite difference %g", target, j, g[j], fd)
 			}
 		}

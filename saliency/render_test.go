@@ -158,13 +158,13 @@ func TestScalesFollowTheNormalization(t *testing.T) {
 		got := scales(rows, RenderOptions{Clip: 50, Normalize: norm})
 		for r := range want {
 			for i := range want[r] {
-				if math.Abs(got[r][i]-want[r][i]) > 1e-12 {
+				if !(math.Abs(got[r][i]-want[r][i]) <= 1e-12) {
 					t.Errorf("%v: scale[%d][%d] = %g, want %g", norm, r, i, got[r][i], want[r][i])
 				}
 			}
 		}
 	}
-	if s := scales(rows, RenderOptions{Normalize: PerImage}); math.Abs(s[1][0]-Percentile(b.Index(0).Data(), 99)) > 1e-12 {
+	if s := scales(rows, RenderOptions{Normalize: PerImage}); !(math.Abs(s[1][0]-Percentile(b.Index(0).Data(), 99)) <= 1e-12) {
 		t.Errorf("default clip: %v", s)
 	}
 }
@@ -265,7 +265,7 @@ func TestAggregate(t *testing.T) {
 						want += v
 					}
 				}
-				if g := float64(got.At(i, p/5, p%5)); math.Abs(g-want) > 1e-6 {
+				if g := float64(got.At(i, p/5, p%5)); !(math.Abs(g-want) <= 1e-6) {
 					t.Fatalf("%v image %d pixel %d = %g, want %g", a, i, p, g, want)
 				}
 			}

@@ -25,7 +25,7 @@ func TestCountByHand(t *testing.T) {
 		t.Fatalf("bias %g, want 3/(3+1)", r.Bias)
 	}
 	s, tx, n := r.Fractions()
-	if math.Abs(s-0.6) > 1e-12 || math.Abs(tx-0.2) > 1e-12 || math.Abs(n-0.2) > 1e-12 {
+	if !(math.Abs(s-0.6) <= 1e-12) || !(math.Abs(tx-0.2) <= 1e-12) || !(math.Abs(n-0.2) <= 1e-12) {
 		t.Fatalf("fractions %g %g %g, want 0.6 0.2 0.2", s, tx, n)
 	}
 }

@@ -120,7 +120,7 @@ done
 	if res.M != 8 || res.N != 9 || res.K != 10 || res.AB != "NT" || res.PeerGFLOPS != 1 || res.PeerMin != 1 || res.PeerMax != 1 || res.Rounds != 2 || res.Threads != 1 || res.Peer != "openblas" {
 		t.Errorf("unexpected result %+v", res)
 	}
-	if res.GFLOPS <= 0 || res.Min > res.GFLOPS || res.GFLOPS > res.Max || math.Abs(res.Ratio-res.GFLOPS) > 0.01 {
+	if res.GFLOPS <= 0 || res.Min > res.GFLOPS || res.GFLOPS > res.Max || !(math.Abs(res.Ratio-res.GFLOPS) <= 0.01) {
 		t.Errorf("inconsistent robustlab figures %+v", res)
 	}
 }

@@ -8,7 +8,7 @@ import (
 func TestParse(t *testing.T) {
 	for in, want := range map[string]float64{"0.3": 0.3, "8/255": 8.0 / 255, " 2 / 255 ": 2.0 / 255, "0": 0, "1e-2": 0.01} {
 		got, err := Parse(in)
-		if err != nil || math.Abs(got-want) > 1e-15 {
+		if err != nil || !(math.Abs(got-want) <= 1e-15) {
 			t.Errorf("Parse(%q) = %g, %v; want %g", in, got, err, want)
 		}
 	}

@@ -25,7 +25,7 @@ func TestSpearmanMatchesClosedForm(t *testing.T) {
 	}
 	n := float64(len(x))
 	want := 1 - 6*d2/(n*(n*n-1))
-	if got := Spearman(x, y); math.Abs(got-want) > 1e-12 {
+	if got := Spearman(x, y); !(math.Abs(got-want) <= 1e-12) {
 		t.Fatalf("Spearman = %v, closed form %v", got, want)
 	}
 	if got := Spearman(x, x); got != 1 {
