@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -114,11 +115,21 @@ func TestEvaluateLinearModel(t *testing.T) {
 		}
 	}
 
+	var ran []string
 	for _, c := range rep.Checks {
 		t.Logf("%s passed=%v skipped=%v: %s", c.Name, c.Passed, c.Skipped, c.Detail)
 		if c.Skipped {
 			t.Errorf("check %s skipped on a full evaluation: %s", c.Name, c.Detail)
 		}
+		ran = append(ran, c.Name)
+	}
+	// Every sanity check ran (an empty list would pass the loop above).
+	all := []string{CheckEpsMonotone, CheckStepsMonotone, CheckUnbounded, CheckIterativeVsSingleStep,
+		CheckSquareVsWhiteBox, CheckZeroGradients, CheckDeterministic}
+	slices.Sort(ran)
+	slices.Sort(all)
+	if !slices.Equal(ran, all) {
+		t.Errorf("sanity checks run: %v, want %v", ran, all)
 	}
 	if f := rep.Failed(); len(f) > 0 || strings.Contains(log.String(), "WARNING") {
 		t.Errorf("sanity checks failed on the honest model: %+v\n%s", f, log.String())
