@@ -81,6 +81,14 @@ func NormGrad(dx, g, mask, x []float32, k1, k2, k0 float32, add bool) {
 	normGrad(dx, g, mask, x, k1, k2, k0, add)
 }
 
+// tail is x[n:], or nil for a nil x.
+func tail(x []float32, n int) []float32 {
+	if x == nil {
+		return nil
+	}
+	return x[n:]
+}
+
 func mustRows(op string, x []float32, pitch, rows, cols int) {
 	if pitch < cols || len(x) < (rows-1)*pitch+cols {
 		panic(fmt.Sprintf("kernels: %s has %d elements and pitch %d, too few for %d rows of %d", op, len(x), pitch, rows, cols))
