@@ -434,6 +434,13 @@ func TestPackingRoutines(t *testing.T) {
 			packRows(got4, src, ld, n, panels, 4)
 			packRowsGo(want4, src, ld, n, panels, 4)
 			sameBits(t, fmt.Sprintf("packRows4 kc=%d panels=%d", n, panels), len(want4), got4, want4)
+			// The NEON tile's B panels, and a width no kernel uses.
+			for _, w := range []int{12, 6} {
+				gotW, wantW := got[:panels*n*w], want[:panels*n*w]
+				packRows(gotW, src, ld, n, panels, w)
+				packRowsGo(wantW, src, ld, n, panels, w)
+				sameBits(t, fmt.Sprintf("packRows%d kc=%d panels=%d", w, n, panels), len(wantW), gotW, wantW)
+			}
 		}
 	}
 }
