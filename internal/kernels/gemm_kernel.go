@@ -17,51 +17,59 @@ var goKernel = microKernel{
 // conversions forbid fusing), so the result is the same on every
 // architecture.
 func sgemmKernel4x4Go(k int, a, b []float32, bstride int, c []float32, ldc int, alpha, beta float32) {
-	a = a[:4*k]
 	for h := 0; h < 4; h += 2 {
-		var c00, c01, c10, c11, c20, c21, c30, c31 float32
-		bo := h
-		p := 0
-		// Two steps of k per iteration: half the loop's bounds checks.
-		for ; p+2 <= k; p += 2 {
-			x := (*[8]float32)(a[4*p:])
-			y0 := (*[2]float32)(b[bo:])
-			y1 := (*[2]float32)(b[bo+bstride:])
-			bo += 2 * bstride
-			c00 += float32(x[0] * y0[0])
-			c01 += float32(x[0] * y0[1])
-			c10 += float32(x[1] * y0[0])
-			c11 += float32(x[1] * y0[1])
-			c20 += float32(x[2] * y0[0])
-			c21 += float32(x[2] * y0[1])
-			c30 += float32(x[3] * y0[0])
-			c31 += float32(x[3] * y0[1])
-			c00 += float32(x[4] * y1[0])
-			c01 += float32(x[4] * y1[1])
-			c10 += float32(x[5] * y1[0])
-			c11 += float32(x[5] * y1[1])
-			c20 += float32(x[6] * y1[0])
-			c21 += float32(x[6] * y1[1])
-			c30 += float32(x[7] * y1[0])
-			c31 += float32(x[7] * y1[1])
-		}
-		if p < k {
-			x := (*[4]float32)(a[4*p:])
-			y := (*[2]float32)(b[bo:])
-			c00 += float32(x[0] * y[0])
-			c01 += float32(x[0] * y[1])
-			c10 += float32(x[1] * y[0])
-			c11 += float32(x[1] * y[1])
-			c20 += float32(x[2] * y[0])
-			c21 += float32(x[2] * y[1])
-			c30 += float32(x[3] * y[0])
-			c31 += float32(x[3] * y[1])
-		}
+		c00, c01, c10, c11, c20, c21, c30, c31 := dot4x2Go(k, a, b[h:], bstride)
 		storeRow2(c[h:h+2], alpha, beta, c00, c01)
 		storeRow2(c[ldc+h:ldc+h+2], alpha, beta, c10, c11)
 		storeRow2(c[2*ldc+h:2*ldc+h+2], alpha, beta, c20, c21)
 		storeRow2(c[3*ldc+h:3*ldc+h+2], alpha, beta, c30, c31)
 	}
+}
+
+// dot4x2Go returns the 4x2 block of Ap*Bp at columns b[0:2] of each B
+// row. It is not inlined so that alpha and beta, live across the loop in
+// its caller, do not take two of the registers its accumulators need.
+//
+//go:noinline
+func dot4x2Go(k int, a, b []float32, bstride int) (c00, c01, c10, c11, c20, c21, c30, c31 float32) {
+	a = a[:4*k]
+	bo, p := 0, 0
+	// Two steps of k per iteration: half the loop's bounds checks.
+	for ; p+2 <= k; p += 2 {
+		x := (*[8]float32)(a[4*p:])
+		y0 := (*[2]float32)(b[bo:])
+		y1 := (*[2]float32)(b[bo+bstride:])
+		bo += 2 * bstride
+		c00 += float32(x[0] * y0[0])
+		c01 += float32(x[0] * y0[1])
+		c10 += float32(x[1] * y0[0])
+		c11 += float32(x[1] * y0[1])
+		c20 += float32(x[2] * y0[0])
+		c21 += float32(x[2] * y0[1])
+		c30 += float32(x[3] * y0[0])
+		c31 += float32(x[3] * y0[1])
+		c00 += float32(x[4] * y1[0])
+		c01 += float32(x[4] * y1[1])
+		c10 += float32(x[5] * y1[0])
+		c11 += float32(x[5] * y1[1])
+		c20 += float32(x[6] * y1[0])
+		c21 += float32(x[6] * y1[1])
+		c30 += float32(x[7] * y1[0])
+		c31 += float32(x[7] * y1[1])
+	}
+	if p < k {
+		x := (*[4]float32)(a[4*p:])
+		y := (*[2]float32)(b[bo:])
+		c00 += float32(x[0] * y[0])
+		c01 += float32(x[0] * y[1])
+		c10 += float32(x[1] * y[0])
+		c11 += float32(x[1] * y[1])
+		c20 += float32(x[2] * y[0])
+		c21 += float32(x[2] * y[1])
+		c30 += float32(x[3] * y[0])
+		c31 += float32(x[3] * y[1])
+	}
+	return c00, c01, c10, c11, c20, c21, c30, c31
 }
 
 func storeRow2(c []float32, alpha, beta float32, v0, v1 float32) {
