@@ -8,8 +8,9 @@ import (
 // Fused element-wise loops for the chains a network repeats at every layer
 // (batch norm, residual addition, ReLU, and their gradients): one pass over
 // memory instead of one per operation. Each has a portable Go body (the *Go
-// functions) and, on amd64, an AVX2 body in fused_amd64.s chosen in
-// fused_amd64.go; the two round every operation the same way and give
+// functions) and an AVX2 body on amd64 (fused_amd64.s, chosen in
+// fused_amd64.go) and a NEON body on arm64 (fused_arm64.s,
+// fused_arm64.go); they round every operation the same way and give
 // bit-identical results, which the tests check.
 //
 // As in vector.go, products are rounded before they are added (no fused

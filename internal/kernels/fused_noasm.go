@@ -2,6 +2,9 @@
 
 package kernels
 
+// The fused loops have amd64 and arm64 bodies; elsewhere, and with noasm,
+// their Go twins run.
+
 func reluGrad(dst, g, out []float32) { reluGradGo(dst, g, out) }
 
 func affineRows(dst []float32, dstPitch int, src []float32, srcPitch int, res []float32, resPitch int,

@@ -2,6 +2,10 @@
 
 package kernels
 
+// The dispatch of the kernels that both amd64 and arm64 have assembly for,
+// to their Go twins (see the package comment: a kernel only amd64
+// accelerates belongs in a !amd64 || noasm file, not here).
+
 // gemmKernel is the micro-kernel Sgemm uses: without assembly, the Go one.
 var gemmKernel = &goKernel
 

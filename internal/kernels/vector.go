@@ -6,9 +6,10 @@ import (
 )
 
 // Element-wise and reduction loops over float32 slices. Each exported
-// function has a portable Go body (the *Go functions here) and, on amd64, an
-// AVX2 body in vector_amd64.s for the bulk of the slice, chosen in
-// stubs_amd64.go; the two give bit-identical results, which the tests check.
+// function has a portable Go body (the *Go functions here) and, for the
+// bulk of the slice, an AVX2 body on amd64 (vector_amd64.s, chosen in
+// stubs_amd64.go) and a NEON body on arm64 (vector_arm64.s,
+// stubs_arm64.go); they give bit-identical results, which the tests check.
 //
 // Products are rounded before they are added (no fused multiply-add), so the
 // results do not depend on the instruction set. Reductions accumulate in
@@ -18,7 +19,7 @@ import (
 // million float32 values accurate to float32 precision.
 
 // sumLanes is the number of float64 partial sums of the reductions: four
-// ymm registers of four lanes.
+// ymm registers of four lanes, eight NEON registers of two.
 const sumLanes = 16
 
 // Axpy computes y[i] += a*x[i]. x and y must have the same length.
