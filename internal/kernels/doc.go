@@ -27,19 +27,20 @@
 //     bodies;
 //   - *_arm64.go and *_arm64.s (arm64 && !noasm): the NEON bodies;
 //     neon_arm64.h encodes the vector instructions Go's assembler lacks;
-//   - *_noasm.go: the dispatch to the Go twin, for every build that has no
-//     body of its own. Its build tag names the architectures that do:
-//     !amd64 || noasm for kernels only amd64 accelerates (the direct
-//     convolution, Winograd, the max pool), so that arm64 runs their Go
-//     twins with no code of its own; !(amd64 || arm64) || noasm for those
-//     both accelerate (stubs_noasm.go, fused_noasm.go, isa_other.go).
+//   - *_noasm.go (!amd64 || noasm): the dispatch to the Go twins of the
+//     kernels only amd64 accelerates (stubs_noasm.go, the direct
+//     convolution, Winograd, the max pool), which arm64 and every other
+//     build without a body of its own run;
+//   - *_generic.go (!(amd64 || arm64) || noasm): the dispatch to the Go
+//     twins of the kernels both accelerate (stubs_generic.go,
+//     fused_generic.go; isa_other.go likewise).
 //
-// So a kernel added for amd64 alone gets a !amd64 || noasm file (never a
-// line in one that excludes arm64), and arm64 uses its Go twin; giving it
-// a NEON body means moving its Go dispatch into a !(amd64 || arm64) ||
-// noasm file. .ci/run vets and builds the module for arm64, which catches
-// a kernel left undefined there. The build tag noasm selects the Go
-// bodies only on every architecture.
+// So a kernel added for amd64 alone needs nothing for arm64: its Go
+// dispatch goes into a *_noasm.go file, never a *_generic.go one, and
+// arm64 uses its Go twin. Giving it a NEON body means moving its Go
+// dispatch into a *_generic.go file. .ci/run vets and builds the module
+// for arm64, which catches a kernel left undefined there. The build tag
+// noasm selects the Go bodies only on every architecture.
 //
 // # The Go fallback
 //

@@ -218,8 +218,3 @@ func packRows(dst, src []float32, ld, kc, panels, w int) {
 
 //go:noescape
 func packRowsNEON(dst, src *float32, srcStride, kc, panels, w int)
-
-// prefetchRect is a hint; arm64 issues none: its speed could not be
-// measured (see the package comment), and a prefetch is only worth what a
-// measurement shows.
-func prefetchRect(src []float32, off, ld, rows, width int) {}

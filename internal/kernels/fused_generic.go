@@ -2,8 +2,8 @@
 
 package kernels
 
-// The fused loops have amd64 and arm64 bodies; elsewhere, and with noasm,
-// their Go twins run.
+// The fused loops have amd64 and arm64 bodies; on other architectures and
+// with noasm their Go twins run.
 
 func reluGrad(dst, g, out []float32) { reluGradGo(dst, g, out) }
 
