@@ -194,29 +194,34 @@ func (w *Winograd) Forward(out, packed []float32, cout int, lowered, scratch []f
 
 // winoInputGo writes V = B^T d B of n tiles (a multiple of 16, at most
 // wintile) of one channel: v[ξ*wintile + q] for ξ = 4k+c, where d[r][c] of
-// tile q is p[(2*(r%2) + c%2)*phase + q + (r/2)*pw + c/2]. The sixteen
-// values of a tile are scalars, loaded a pair at a time from the phase
-// planes: d[r][0] and d[r][2] from one (e_r), d[r][1] and d[r][3] from
-// the next (o_r).
+// tile q is p[(2*(r%2) + c%2)*phase + q + (r/2)*pw + c/2].
 func winoInputGo(v, p []float32, phase, pw, n int) {
-	p0, p1, p2, p3 := p, p[phase:], p[2*phase:], p[3*phase:]
 	for q := 0; q < n; q++ {
-		e0, o0 := (*[2]float32)(p0[q:]), (*[2]float32)(p1[q:])
-		e1, o1 := (*[2]float32)(p2[q:]), (*[2]float32)(p3[q:])
-		e2, o2 := (*[2]float32)(p0[q+pw:]), (*[2]float32)(p1[q+pw:])
-		e3, o3 := (*[2]float32)(p2[q+pw:]), (*[2]float32)(p3[q+pw:])
-		// t = B^T d, a column c at a time: t[k][c].
-		t00, t10, t20, t30 := e0[0]-e2[0], e1[0]+e2[0], e2[0]-e1[0], e1[0]-e3[0]
-		t01, t11, t21, t31 := o0[0]-o2[0], o1[0]+o2[0], o2[0]-o1[0], o1[0]-o3[0]
-		t02, t12, t22, t32 := e0[1]-e2[1], e1[1]+e2[1], e2[1]-e1[1], e1[1]-e3[1]
-		t03, t13, t23, t33 := o0[1]-o2[1], o1[1]+o2[1], o2[1]-o1[1], o1[1]-o3[1]
-		// V = t B, row k to v[4k..4k+3].
-		vq := v[q:]
-		vq[0*wintile], vq[1*wintile], vq[2*wintile], vq[3*wintile] = t00-t02, t01+t02, t02-t01, t01-t03
-		vq[4*wintile], vq[5*wintile], vq[6*wintile], vq[7*wintile] = t10-t12, t11+t12, t12-t11, t11-t13
-		vq[8*wintile], vq[9*wintile], vq[10*wintile], vq[11*wintile] = t20-t22, t21+t22, t22-t21, t21-t23
-		vq[12*wintile], vq[13*wintile], vq[14*wintile], vq[15*wintile] = t30-t32, t31+t32, t32-t31, t31-t33
+		winoInputTile(v[q:], p[q:], phase, pw)
 	}
+}
+
+// winoInputTile writes V = B^T d B of the tile whose d[r][c] is
+// p[(2*(r%2) + c%2)*phase + (r/2)*pw + c/2] to v[ξ*wintile], ξ = 4k+c.
+// The sixteen values are scalars, loaded a pair at a time from the phase
+// planes: d[r][0] and d[r][2] from one (e_r), d[r][1] and d[r][3] from the
+// next (o_r).
+func winoInputTile(v, p []float32, phase, pw int) {
+	e0, o0 := (*[2]float32)(p), (*[2]float32)(p[phase:])
+	e1, o1 := (*[2]float32)(p[2*phase:]), (*[2]float32)(p[3*phase:])
+	e2, o2 := (*[2]float32)(p[pw:]), (*[2]float32)(p[phase+pw:])
+	e3, o3 := (*[2]float32)(p[2*phase+pw:]), (*[2]float32)(p[3*phase+pw:])
+	// t = B^T d, a column c at a time: t[k][c].
+	t00, t10, t20, t30 := e0[0]-e2[0], e1[0]+e2[0], e2[0]-e1[0], e1[0]-e3[0]
+	t01, t11, t21, t31 := o0[0]-o2[0], o1[0]+o2[0], o2[0]-o1[0], o1[0]-o3[0]
+	t02, t12, t22, t32 := e0[1]-e2[1], e1[1]+e2[1], e2[1]-e1[1], e1[1]-e3[1]
+	t03, t13, t23, t33 := o0[1]-o2[1], o1[1]+o2[1], o2[1]-o1[1], o1[1]-o3[1]
+	// V = t B, row k to v[4k..4k+3].
+	_ = v[15*wintile]
+	v[0*wintile], v[1*wintile], v[2*wintile], v[3*wintile] = t00-t02, t01+t02, t02-t01, t01-t03
+	v[4*wintile], v[5*wintile], v[6*wintile], v[7*wintile] = t10-t12, t11+t12, t12-t11, t11-t13
+	v[8*wintile], v[9*wintile], v[10*wintile], v[11*wintile] = t20-t22, t21+t22, t22-t21, t21-t23
+	v[12*wintile], v[13*wintile], v[14*wintile], v[15*wintile] = t30-t32, t31+t32, t32-t31, t31-t33
 }
 
 // winoOutputGo writes Y = A^T M A of n tiles (a multiple of 16, at most
@@ -225,6 +230,7 @@ func winoInputGo(v, p []float32, phase, pw, n int) {
 func winoOutputGo(r0, r1, m []float32, n int) {
 	for q := 0; q < n; q++ {
 		mq := m[q:]
+		_ = mq[15*wintile]
 		// u = A^T M, a column c at a time: u[r][c].
 		u00 := mq[0*wintile] + mq[4*wintile] + mq[8*wintile]
 		u10 := mq[4*wintile] - mq[8*wintile] - mq[12*wintile]
