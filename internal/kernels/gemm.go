@@ -581,7 +581,13 @@ func (j *gemmJob) packB(dst []float32, p0, kc, j0, cols int) {
 		pad = nr / 2
 	}
 	if !j.transB {
-		packRows(dst, j.b[p0*j.ldb+j0:], j.ldb, kc, full/nr, nr)
+		if nr == 32 {
+			packRows(dst, j.b[p0*j.ldb+j0:], j.ldb, kc, full/nr, 32)
+		} else {
+			for q := 0; q < full; q += nr {
+				packRowsCopy(dst[q*kc:(q+nr)*kc], j.b, j.ldb, p0, kc, j0+q, nr, nr, nr)
+			}
+		}
 		if full < cols {
 			packRowsCopy(dst[full*kc:(full+nr)*kc], j.b, j.ldb, p0, kc, j0+full, cols-full, nr, pad)
 		}
