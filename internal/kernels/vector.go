@@ -199,30 +199,54 @@ func reluBackwardGo(dst, g, out []float32) {
 
 // sumIntoGo adds x[i] to lanes[i mod sumLanes]. The assembly bodies stop at
 // a multiple of sumLanes, so the Go tail continues the same lane pattern.
+// The whole blocks of sumLanes go in two passes of eight lanes held in
+// registers (sixteen would not fit amd64's), the rest lane by lane.
 func sumIntoGo(lanes *[sumLanes]float64, x []float32) {
-	i := 0
-	for ; i+sumLanes <= len(x); i += sumLanes {
-		for l, v := range (*[sumLanes]float32)(x[i:]) {
-			lanes[l] += float64(v)
+	full := len(x) &^ (sumLanes - 1)
+	for h := 0; h < sumLanes; h += 8 {
+		l := (*[8]float64)(lanes[h:])
+		l0, l1, l2, l3, l4, l5, l6, l7 := l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7]
+		for i := h; i < full; i += sumLanes {
+			b := (*[8]float32)(x[i:])
+			l0 += float64(b[0])
+			l1 += float64(b[1])
+			l2 += float64(b[2])
+			l3 += float64(b[3])
+			l4 += float64(b[4])
+			l5 += float64(b[5])
+			l6 += float64(b[6])
+			l7 += float64(b[7])
 		}
+		l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7] = l0, l1, l2, l3, l4, l5, l6, l7
 	}
-	for l, v := range x[i:] {
-		lanes[l] += float64(v)
+	for i, v := range x[full:] {
+		lanes[i] += float64(v)
 	}
 }
 
-// dotIntoGo adds the exact products x[i]*y[i] to lanes[i mod sumLanes].
+// dotIntoGo adds the exact products x[i]*y[i] to lanes[i mod sumLanes],
+// blocked as sumIntoGo.
 func dotIntoGo(lanes *[sumLanes]float64, x, y []float32) {
 	y = y[:len(x)]
-	i := 0
-	for ; i+sumLanes <= len(x); i += sumLanes {
-		ys := (*[sumLanes]float32)(y[i:])
-		for l, v := range (*[sumLanes]float32)(x[i:]) {
-			lanes[l] += float64(v) * float64(ys[l])
+	full := len(x) &^ (sumLanes - 1)
+	for h := 0; h < sumLanes; h += 8 {
+		l := (*[8]float64)(lanes[h:])
+		l0, l1, l2, l3, l4, l5, l6, l7 := l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7]
+		for i := h; i < full; i += sumLanes {
+			a, b := (*[8]float32)(x[i:]), (*[8]float32)(y[i:])
+			l0 += float64(a[0]) * float64(b[0])
+			l1 += float64(a[1]) * float64(b[1])
+			l2 += float64(a[2]) * float64(b[2])
+			l3 += float64(a[3]) * float64(b[3])
+			l4 += float64(a[4]) * float64(b[4])
+			l5 += float64(a[5]) * float64(b[5])
+			l6 += float64(a[6]) * float64(b[6])
+			l7 += float64(a[7]) * float64(b[7])
 		}
+		l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7] = l0, l1, l2, l3, l4, l5, l6, l7
 	}
-	for l, v := range x[i:] {
-		lanes[l] += float64(v) * float64(y[i+l])
+	for i, v := range x[full:] {
+		lanes[i] += float64(v) * float64(y[full+i])
 	}
 }
 
