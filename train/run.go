@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/robustlab/robustlab/accuracy"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -197,7 +198,7 @@ func RunOn(ctx context.Context, cfg Config, trainSet, evalSet data.Dataset, opt 
 			return nil, err
 		}
 		if evalSet != nil {
-			r, err := Evaluate(ctx, model, evalSet, 256)
+			r, err := accuracy.Evaluate(ctx, model, evalSet, accuracy.Config{BatchSize: 256})
 			if err != nil {
 				return nil, err
 			}
@@ -376,4 +377,15 @@ func modelMeta(cfg *Config, info data.Info, inShape []int, ck checkpoint) modeli
 			Epochs: ck.epochs, Metrics: metrics,
 		},
 	}
+}
+
+// countCorrect counts the rows of logits [N,K] whose argmax is the label.
+func countCorrect(logits *autograd.Var, labels []int) int {
+	c := 0
+	for i, p := range logits.Value.ArgMax(1) {
+		if p == labels[i] {
+			c++
+		}
+	}
+	return c
 }
