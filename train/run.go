@@ -97,6 +97,14 @@ func RunOn(ctx context.Context, cfg Config, trainSet, evalSet data.Dataset, opt 
 		return nil, err
 	}
 	info := trainSet.Info()
+	// An empty set would train nothing, or be evaluated on nothing, and
+	// the metrics would be numbers made of no data.
+	if trainSet.Len() == 0 {
+		return nil, fmt.Errorf("train: training set %s is empty", cfg.Data)
+	}
+	if evalSet != nil && evalSet.Len() == 0 {
+		return nil, fmt.Errorf("train: eval set %s is empty", cfg.Eval)
+	}
 	if cfg.Model.Classes == 0 {
 		cfg.Model.Classes = len(info.Classes)
 	}
