@@ -60,6 +60,10 @@ func TestTheCLISaysNoToNonsense(t *testing.T) {
 		{[]string{"attack", "--model", model, "--data", "shapes:test?size=16", "--out", out, "--threads", "-3"}, "--threads -3"},
 		{[]string{"saliency", "--models", model, "--data", "shapes:test?size=16", "--out", filepath.Join(dir, "g.png"), "--threads", "-1"}, "--threads -1"},
 		{[]string{"saliency", "--models", model, "--data", "shapes:test?size=16", "--metrics", filepath.Join(dir, "m.json"), "--metrics-n", "0"}, "--metrics-n 0"},
+		{[]string{"saliency", "--models", model, "--data", "shapes:test?size=16", "--out", filepath.Join(dir, "g.png"), "--samples", "5"}, "--samples applies to --method smoothgrad"},
+		{[]string{"saliency", "--models", model, "--data", "shapes:test?size=16", "--out", filepath.Join(dir, "g.png"), "--method", "smoothgrad", "--steps", "5"}, "--steps applies to --method ig"},
+		{[]string{"saliency", "--models", model, "--data", "shapes:test?size=16", "--out", filepath.Join(dir, "g.png"), "--layer", "layer2"}, "--layer applies to --method gradcam"},
+		{[]string{"saliency", "--models", model, "--data", "shapes:test?size=16", "--out", filepath.Join(dir, "g.png"), "--randomization", "full"}, "--randomization applies to --metrics FILE"},
 	} {
 		resetFlags(root)
 		if _, err := runCLI(t, c.args...); err == nil || !strings.Contains(err.Error(), c.want) {

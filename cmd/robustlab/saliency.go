@@ -67,7 +67,7 @@ the rank correlation between every two models' maps.`,
 			}
 			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt)
 			defer stop()
-			return runSaliency(ctx, f, c.ErrOrStderr())
+			return runSaliency(ctx, f, c.Flags(), c.ErrOrStderr())
 		},
 	}
 	fl := cmd.Flags()
