@@ -19,6 +19,7 @@ import (
 	"github.com/robustlab/robustlab/data"
 	"github.com/robustlab/robustlab/internal/atomicfile"
 	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // Config configures Evaluate and Batches.
@@ -80,8 +81,11 @@ func Batches(ctx context.Context, m nn.Module, ds data.Dataset, cfg Config, fn f
 			return err
 		}
 		tp.Reset()
-		logits := nn.Call(m, tp.Input(b.Images))
-		if err := checkLogits(logits, b, name); err != nil {
+		logits, err := forward(m, tp, b)
+		if err == nil {
+			err = checkLogits(logits, b, name)
+		}
+		if err != nil {
 			b.Release()
 			return err
 		}
@@ -91,6 +95,22 @@ func Batches(ctx context.Context, m nn.Module, ds data.Dataset, cfg Config, fn f
 			return err
 		}
 	}
+}
+
+// forward runs m on the batch; a model that cannot take these images
+// panics with a shape error inside its layers, which becomes an error
+// naming the images' shape.
+func forward(m nn.Module, tp *autograd.Tape, b *data.Batch) (logits *autograd.Var, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			se, ok := r.(*tensor.ShapeError)
+			if !ok {
+				panic(r)
+			}
+			err = fmt.Errorf("accuracy: the model cannot take images of shape %s (C x H x W): %v", tensor.FormatShape(b.Images.Shape()[1:]), se)
+		}
+	}()
+	return nn.Call(m, tp.Input(b.Images)), nil
 }
 
 // checkLogits reports logits that are not [n,K] for a batch of n, or that

@@ -13,6 +13,7 @@ import (
 	"github.com/robustlab/robustlab/autograd"
 	"github.com/robustlab/robustlab/data"
 	"github.com/robustlab/robustlab/nn"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // scores is a data set whose images are 1 x 1 x K class scores: with the
@@ -62,6 +63,17 @@ type flatten struct {
 func (m *flatten) Forward(x *autograd.Var) *autograd.Var {
 	m.sawTraining = m.sawTraining || m.Training()
 	return autograd.Flatten(x)
+}
+
+// linear is a model for images of exactly in values: a linear layer,
+// which panics with a shape error on other images.
+type linear struct {
+	*nn.Base
+	in int
+}
+
+func (m *linear) Forward(x *autograd.Var) *autograd.Var {
+	return autograd.Linear(autograd.Flatten(x), autograd.NewParam(tensor.New(2, m.in)), nil)
 }
 
 // reference is the accuracy and mean cross-entropy of the first n
@@ -119,18 +131,21 @@ func TestEvaluateErrors(t *testing.T) {
 	bad.labels[6] = 4
 	nan := randomScores(3, 10, 4)
 	nan.images[3][2] = float32(math.NaN())
+	narrow := &linear{Base: nn.NewBase(), in: 5}
 	for _, c := range []struct {
+		m    nn.Module
 		ds   data.Dataset
 		cfg  Config
 		want string
 	}{
-		{&scores{}, Config{}, "scores is empty"},
-		{bad, Config{}, "example 6 of scores has label 4, but the model has 4 outputs"},
-		{nan, Config{BatchSize: 4}, "example 3 of scores is not finite"},
-		{bad, Config{BatchSize: -1}, "batch size -1"},
-		{bad, Config{N: -2}, "number of examples -2"},
+		{narrow, randomScores(5, 4, 3), Config{}, "cannot take images of shape [1 1 3]"},
+		{m, &scores{}, Config{}, "scores is empty"},
+		{m, bad, Config{}, "example 6 of scores has label 4, but the model has 4 outputs"},
+		{m, nan, Config{BatchSize: 4}, "example 3 of scores is not finite"},
+		{m, bad, Config{BatchSize: -1}, "batch size -1"},
+		{m, bad, Config{N: -2}, "number of examples -2"},
 	} {
-		if _, err := Evaluate(ctx, m, c.ds, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := Evaluate(ctx, c.m, c.ds, c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("error %v, want one containing %q", err, c.want)
 		}
 	}
