@@ -260,6 +260,16 @@ func testImages(r *study.Results) string {
 	return strings.Join(parts, ", ")
 }
 
+// measured is a section's description of how its measurement was made,
+// none when it was made on no images (the section's Missing note says so
+// instead of "0 test images").
+func measured(n int, text string) []string {
+	if n == 0 {
+		return nil
+	}
+	return []string{text}
+}
+
 // robustSection describes the attacks and shows accuracy over eps.
 func robustSection(r *study.Results, fig func(file, alt, caption string) []figureRef) section {
 	steps, n := 0, 0
@@ -274,7 +284,7 @@ func robustSection(r *study.Results, fig func(file, alt, caption string) []figur
 		steps, orDash(strings.Join(eps, ", ")), n)
 	return section{
 		ID: "robustness", Title: "Accuracy under adversarial attack (S1, S6)",
-		Paragraphs: []string{text},
+		Paragraphs: measured(n, text),
 		Figures:    fig("figures/robust_accuracy.png", "Accuracy against eps, one line per model, PGD solid and FGSM dashed", "Accuracy under attack against eps (in 1/255 units): PGD solid, FGSM dashed."),
 		Missing:    "The study did not attack the models.",
 	}
@@ -289,8 +299,9 @@ func shapeBiasSection(r *study.Results, fig func(file, alt, caption string) []fi
 	text := fmt.Sprintf("Each cue-conflict image (%d per model) has the shape of one class filled with the home texture of another. Shape bias is the fraction of the decisions that follow the shape among those that follow either cue (Geirhos et al. 2019); decisions for neither class are left out of it and shown on the right. The dashed lines are the published ImageNet values (ResNet-50 0.21, Stylized-ImageNet-trained ResNet-50 0.81, humans 0.96), measured on other images and drawn for scale only.", n)
 	return section{
 		ID: "shape-bias", Title: "Shape vs texture bias (S3, S4)",
-		Paragraphs: []string{text},
+		Paragraphs: measured(n, text),
 		Figures:    fig("figures/shape_bias.png", "Shape bias per model with ImageNet reference lines, and the split of cue-conflict decisions", "Shape bias per model with the "+referenceCitation+"; right, all cue-conflict decisions split into shape, texture and neither."),
+		Missing:    "The study did not measure shape bias.",
 	}
 }
 
@@ -304,7 +315,7 @@ func noiseSection(r *study.Results, fig func(file, alt, caption string) []figure
 		n, orDash(strings.Join(r.NoiseFamilies, ", ")), orDash(severityRange(r)))
 	return section{
 		ID: "noise", Title: "Noise robustness and transfer (S2)",
-		Paragraphs: []string{text},
+		Paragraphs: measured(n, text),
 		Figures: append(fig("figures/noise_transfer.png", "Matrix of mean accuracy, models by test noise families", "Mean accuracy under each test noise (rows: models; columns: noise families); a frame marks the noise a model was trained with."),
 			fig("figures/noise_severity.png", "Accuracy against severity, one panel per noise family", "Accuracy against severity per noise family; severity 0 is clean accuracy.")...),
 		Missing: "The study did not test the models under noise.",
@@ -330,7 +341,7 @@ func saliencySection(r *study.Results, fig func(file, alt, caption string) []fig
 		orDash(strings.Join(methods, ", ")), n)
 	return section{
 		ID: "saliency", Title: "Where the saliency maps fall (S1)",
-		Paragraphs: []string{text},
+		Paragraphs: measured(n, text),
 		Figures:    figs,
 		Missing:    "The study did not compute saliency maps.",
 	}

@@ -271,10 +271,14 @@ func TestMinimalResultsRender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| only | – | – | 50.0% | n/a |", "The study did not attack the models.", "The study did not test the models under noise."} {
+	for _, want := range []string{"| only | – | – | 50.0% | n/a |", "The study did not attack the models.", "The study did not test the models under noise.",
+		"The study did not measure shape bias."} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
 		}
+	}
+	if strings.Contains(string(md), " 0 test images") || strings.Contains(string(md), "(0 per model)") {
+		t.Errorf("report.md describes a measurement made on 0 images:\n%s", md)
 	}
 	// No figure is drawn: every one needs measurements the study lacks (a
 	// shape bias figure would draw an empty bar for a measurement not made).
