@@ -115,7 +115,7 @@ func TestEvaluateMatchesTheReference(t *testing.T) {
 			n = 300
 		}
 		acc, loss := reference(s, n)
-		if rep.N != n || rep.Accuracy != acc || float64(rep.Correct) != acc*float64(n) || math.Abs(rep.Loss-loss) > 1e-6 {
+		if rep.N != n || rep.Accuracy != acc || float64(rep.Correct) != acc*float64(n) || !(math.Abs(rep.Loss-loss) <= 1e-6) {
 			t.Errorf("batch %d, n %d: got %+v, want accuracy %v loss %v on %d", c.batch, c.n, rep, acc, loss, n)
 		}
 		if m.sawTraining || !m.Training() {

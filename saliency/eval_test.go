@@ -76,7 +76,7 @@ func TestEvaluateExplainsTheChosenImagesAndTargets(t *testing.T) {
 		targets := make([]int, n)
 		for i := range n {
 			j := c.start + i
-			if rep.Indices[i] != j || rep.Labels[i] != labels[j] || rep.Predictions[i] != pred[j] || math.Abs(rep.Confidences[i]-conf[j]) > 1e-5 {
+			if rep.Indices[i] != j || rep.Labels[i] != labels[j] || rep.Predictions[i] != pred[j] || !(math.Abs(rep.Confidences[i]-conf[j]) <= 1e-5) {
 				t.Fatalf("%+v: image %d: index %d label %d prediction %d (%v), want %d %d %d (%v)", c, i,
 					rep.Indices[i], rep.Labels[i], rep.Predictions[i], rep.Confidences[i], j, labels[j], pred[j], conf[j])
 			}
