@@ -1,3 +1,5 @@
+//go:build unix
+
 package main
 
 // The kill tests: robustlab's promise that a killed run loses nothing and
@@ -6,6 +8,7 @@ package main
 // SIGKILLs it at moments drawn from a seeded generator (mid-epoch, mid-stage,
 // inside an atomic write, at a random time), reruns the same command until
 // it finishes, and compares what it wrote with an uninterrupted run's output.
+// Unix only: SIGKILL and the exit status of a killed process are Unix's.
 
 import (
 	"bufio"
