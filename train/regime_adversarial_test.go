@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"github.com/robustlab/robustlab/accuracy"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -26,9 +27,10 @@ var adversarialRegimes = []RegimeConfig{
 	{Name: "trades", Eps: 8.0 / 255, Steps: 2, Beta: 6},
 }
 
-// TestAdversarialRegimesResume: each adversarial regime, killed after one
-// epoch and resumed, ends bit-identical to an uninterrupted run (their
-// random starts come from the checkpointed generator).
+// TestAdversarialRegimesResume: each adversarial regime, stopped after one
+// epoch and resumed, ends bit-identical to an uninterrupted run, metrics and
+// weights (their random starts come from the checkpointed generator). The
+// CLI's kill tests (cmd/robustlab/kill_test.go) do the same with SIGKILL.
 func TestAdversarialRegimesResume(t *testing.T) {
 	for _, regime := range adversarialRegimes {
 		t.Run(regime.Name, func(t *testing.T) {
@@ -58,6 +60,22 @@ func TestAdversarialRegimesResume(t *testing.T) {
 				}
 				if regime.CheckOverfit && ha.Extra[HeldPGDAccuracy] != hb.Extra[HeldPGDAccuracy] {
 					t.Fatalf("epoch %d: held-out PGD accuracy %v vs %v", i+1, ha.Extra, hb.Extra)
+				}
+			}
+			wa, _, err := modelio.Load(a.ModelPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wb, _, err := modelio.Load(b.ModelPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sb := nn.StateDict(wb)
+			for k, v := range nn.StateDict(wa) {
+				for i, x := range v.Data() {
+					if math.Float32bits(sb[k].Data()[i]) != math.Float32bits(x) {
+						t.Fatalf("%s[%d]: %g uninterrupted, %g resumed", k, i, x, sb[k].Data()[i])
+					}
 				}
 			}
 			if regime.CheckOverfit {

@@ -161,6 +161,14 @@ func RunOn(ctx context.Context, cfg Config, trainSet, evalSet data.Dataset, opt 
 			return nil, err
 		}
 		res.ResumedAt = ck.epochs
+		// A kill between an epoch's checkpoint and its metrics.jsonl leaves
+		// the metrics an epoch behind, and if that was the last epoch no
+		// later epoch rewrites them: the checkpoint's history is the record.
+		if len(ck.history) > 0 {
+			if err := writeMetrics(filepath.Join(opt.Out, MetricsFile), ck.history); err != nil {
+				return nil, err
+			}
+		}
 		if ck.epochs > 0 {
 			fmt.Fprintf(log, "train: resuming %s after epoch %d of %d\n", opt.Out, ck.epochs, cfg.Epochs)
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/robustlab/robustlab/data"
+	"github.com/robustlab/robustlab/internal/fixture"
 	"github.com/robustlab/robustlab/modelio"
 	"github.com/robustlab/robustlab/models"
 	"github.com/robustlab/robustlab/nn"
@@ -131,6 +132,12 @@ func TestNaNLossStopsClearly(t *testing.T) {
 }
 
 func TestBadConfigs(t *testing.T) {
+	// An eval set of 28x28 grey images against the 3-channel shapes training
+	// set: MNIST's shape, not its digits, so a fixture (and no download).
+	grey := t.TempDir()
+	if err := fixture.WriteMNIST(grey, 10, 28, 28); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		mod  func(*Config)
 		want string
@@ -142,7 +149,7 @@ func TestBadConfigs(t *testing.T) {
 		{func(c *Config) { c.Regime = RegimeConfig{Name: "noise", Noise: "fog"} }, "fog"},
 		{func(c *Config) { c.Regime = RegimeConfig{Name: "noise", Noise: "uniform", Severities: []int{9}} }, "severity 9"},
 		{func(c *Config) { c.Data = "shapes:nosuchsplit" }, "nosuchsplit"},
-		{func(c *Config) { c.Eval = "mnist:test?n=10" }, "eval set"},
+		{func(c *Config) { c.Eval = "mnist:test?n=10&root=" + grey }, "eval set"},
 	} {
 		cfg := smallConfig()
 		c.mod(&cfg)

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/robustlab/robustlab/attack"
+	"github.com/robustlab/robustlab/internal/fixture"
 	"github.com/robustlab/robustlab/models"
 )
 
@@ -102,6 +103,15 @@ func TestEvalBadInput(t *testing.T) {
 	dir := t.TempDir()
 	model := saveTinyModel(t, dir, "m.safetensors", models.Options{Seed: 1})
 	five := saveTinyModel(t, dir, "five.safetensors", models.Options{Seed: 1, Classes: 5})
+	// 28x28 grey images that the 3x16x16 model cannot take: MNIST's shape,
+	// not its digits, so a fixture (and no download) is enough.
+	grey := filepath.Join(dir, "grey")
+	if err := os.Mkdir(grey, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := fixture.WriteMNIST(grey, 4, 28, 28); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		args []string
 		want string
@@ -112,7 +122,7 @@ func TestEvalBadInput(t *testing.T) {
 		{[]string{"--model", model, "--data", tinyShapes, "--eps", "eight"}, "--eps"},
 		{[]string{"--model", model, "--data", tinyShapes, "--attacks", "pgd?steps=0"}, "steps must be at least 1"},
 		{[]string{"--model", model, "--data", tinyShapes, "--attacks", "deepfool"}, "unknown attack"},
-		{[]string{"--model", model, "--data", "mnist:test?n=4"}, "cannot take the images"},
+		{[]string{"--model", model, "--data", "mnist:test?n=4&root=" + grey}, "cannot take the images"},
 		{[]string{"--model", five, "--data", tinyShapes}, "has 5 outputs"},
 		{[]string{"--model", filepath.Join(dir, "missing.safetensors"), "--data", tinyShapes}, "missing.safetensors"},
 		{[]string{"--model", model, "--data", tinyShapes, "--batch", "0"}, "--batch"},

@@ -17,6 +17,14 @@ type File struct {
 	done bool
 }
 
+// BeforeRename, if set, is called by Commit with the temporary file's name
+// and the destination once the data is written, before the file is synced
+// and renamed: where a kill leaves a temporary file, possibly partial,
+// beside the untouched old destination. It is a seam for tests that kill a
+// process inside a write (cmd/robustlab's kill tests); robustlab never sets
+// it.
+var BeforeRename func(tmp, dest string)
+
 // Create starts writing path (its directory must exist).
 func Create(path string) (*File, error) {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
@@ -34,6 +42,9 @@ func (f *File) Commit() error {
 		return fmt.Errorf("write %s: already committed or aborted", f.path)
 	}
 	f.done = true
+	if BeforeRename != nil {
+		BeforeRename(f.Name(), f.path)
+	}
 	serr := f.Chmod(0o644)
 	if err := f.Sync(); serr == nil {
 		serr = err
