@@ -97,6 +97,7 @@ func TestAttackWritesPNGs(t *testing.T) {
 		t.Error(err)
 	}
 }
+
 // TestEvalAutoAttack: the suite runs through the CLI and is reported as
 // RobustBench reports it, and the summary file has it.
 func TestEvalAutoAttack(t *testing.T) {
