@@ -8,7 +8,7 @@
 # Debian's python3-torch 1.13). DATA defaults to shapes:test?size=32, EPS to 8/255, NORM to
 # Linf (or L2), N to 1000. Both sides attack the first N images of DATA: bench/dumpimages
 # writes them as float32 for PyTorch; robustlab reads the same spec. ROUNDS (default 1)
-# alternates the two sides, robustlab first, each with 2 threads; every run's wall time
+# alternates the two sides, robustlab first, each with THREADS threads (default 2); every run's wall time
 # goes to OUT/times.txt, the parity table to OUT/parity.md. ROBUSTLAB may name a built binary.
 set -eu
 MODEL=$1
@@ -28,13 +28,13 @@ suite=autoattack
 uptime >> "$OUT/times.txt"
 for r in $(seq "$ROUNDS"); do
 	s=$(date +%s.%N)
-	"$RL" eval --model "$MODEL" --data "$DATA" --n "$N" --attacks "$suite" --eps "$EPS" --threads 2 \
+	"$RL" eval --model "$MODEL" --data "$DATA" --n "$N" --attacks "$suite" --eps "$EPS" --threads "${THREADS:-2}" \
 		--no-extra-checks --out "$OUT/robustlab-$r" > "$OUT/robustlab-$r.txt" 2>&1
 	e=$(date +%s.%N)
 	echo "round $r robustlab $(echo "$e - $s" | bc) s" >> "$OUT/times.txt"
 	s=$(date +%s.%N)
 	PYTHONPATH="$AUTOATTACK" /usr/bin/python3 bench/autoattack_parity.py ref --model "$MODEL" \
-		--images "$OUT/images" --eps "$EPS" --norm "$NORM" --threads 2 --out "$OUT/reference-$r.json" \
+		--images "$OUT/images" --eps "$EPS" --norm "$NORM" --threads "${THREADS:-2}" --out "$OUT/reference-$r.json" \
 		> "$OUT/reference-$r.txt" 2>&1
 	e=$(date +%s.%N)
 	echo "round $r reference $(echo "$e - $s" | bc) s" >> "$OUT/times.txt"
