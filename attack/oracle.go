@@ -179,15 +179,15 @@ func session(m nn.Module, x *tensor.Tensor, labels, targets []int, obj Objective
 		obj = CrossEntropy()
 	}
 	o = &oracle{m: m, obj: obj, labels: labels, targets: targets}
-	was := m.Core().Training()
+	restore := func() {}
 	if !keepMode {
-		nn.SetTraining(m, false)
+		restore = nn.EvalMode(m)
 	}
 	o.tp = tapes.Get().(*autograd.Tape)
 	done = func() {
 		o.tp.Reset()
 		tapes.Put(o.tp)
-		nn.SetTraining(m, was)
+		restore()
 	}
 	if x.Dim(0) == 0 {
 		return o, done, nil

@@ -188,6 +188,16 @@ func sanityChecks(cfg *EvalConfig, rep *Report, t *tally) []Check {
 	c.Detail = fmt.Sprintf("%d of %d correctly classified examples have an all-zero input gradient", t.zeroGrad, t.cleanCorrect)
 	out = append(out, c)
 
+	if t.cleanCorrect == 0 {
+		// Every check above compares attacks on the correctly classified
+		// examples, and there are none: a pass would be a claim about
+		// nothing.
+		for i := range out {
+			out[i] = Check{Name: out[i].Name, Skipped: true,
+				Detail: fmt.Sprintf("no example of %d was classified correctly, so no attack had anything to fool", n)}
+		}
+	}
+
 	c = Check{Name: CheckDeterministic, Passed: t.nondet == ""}
 	c.Detail = "the model gives the same logits twice"
 	if !c.Passed {

@@ -7,6 +7,9 @@
 // imagecorruptions package's severity constants for ImageNet); uniform and
 // salt-and-pepper noise as in Geirhos et al. 2018, "Generalisation in humans
 // and deep neural networks" (noise added per pixel, then clipped to [0, 1]).
+//
+// Evaluate measures a classifier's accuracy under corruptions at each
+// severity, every model seeing the same corrupted images.
 package corrupt
 
 import (

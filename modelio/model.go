@@ -120,6 +120,21 @@ func Load(path string) (nn.Module, Meta, error) {
 	if meta.Format < 1 || meta.Format > FormatVersion {
 		return fail(fmt.Errorf("metadata format %d; this robustlab reads format 1 to %d", meta.Format, FormatVersion))
 	}
+	// What Save checked: a file written otherwise (by hand, by another
+	// tool, or damaged) must not load with metadata that contradicts it.
+	o, err := models.Resolve(meta.Arch, meta.Options)
+	if err != nil {
+		return fail(err)
+	}
+	if len(meta.InputShape) != 3 || slices.Min(meta.InputShape) < 1 {
+		return fail(fmt.Errorf("metadata input_shape %v: want [C H W] with every size at least 1", meta.InputShape))
+	}
+	if err := models.CheckInput(meta.Arch, o, meta.InputShape); err != nil {
+		return fail(fmt.Errorf("metadata input_shape %v: %w", meta.InputShape, err))
+	}
+	if len(meta.Classes) != 0 && len(meta.Classes) != o.Classes {
+		return fail(fmt.Errorf("the metadata names %d classes, but the model has %d outputs", len(meta.Classes), o.Classes))
+	}
 	m, err := models.New(meta.Arch, meta.Options)
 	if err != nil {
 		return fail(err)

@@ -155,6 +155,11 @@ func TestLoadErrors(t *testing.T) {
 		{"missing tensor", with(func(ts map[string]*tensor.Tensor) { delete(ts, "linear.bias") }), string(goodJSON), `missing "linear.bias"`},
 		{"extra tensor", with(func(ts map[string]*tensor.Tensor) { ts["sub_block1.weight"] = tensor.New(1) }), string(goodJSON), `unexpected "sub_block1.weight"`},
 		{"NaN weight", with(func(ts map[string]*tensor.Tensor) { ts["conv1.weight"].Data()[3] = float32(math.NaN()) }), string(goodJSON), "NaN or Inf: conv1.weight"},
+		{"class names for another head", with(same), strings.Replace(string(goodJSON), `"classes":["a","b","c","d","e","f","g","h","i","j"]`, `"classes":["a","b","c"]`, 1),
+			"the metadata names 3 classes, but the model has 10 outputs"},
+		{"empty input shape", with(same), inputShape(string(goodJSON), "[3,0,0]"), "input_shape [3 0 0]"},
+		{"no input shape", with(same), inputShape(string(goodJSON), "null"), "input_shape []"},
+		{"input shape of another model", with(same), inputShape(string(goodJSON), "[1,32,32]"), "input_shape [1 32 32]"},
 	} {
 		path := writeModelFile(t, c.ts, c.metaJSON)
 		_, _, err := Load(path)
@@ -165,6 +170,16 @@ func TestLoadErrors(t *testing.T) {
 	if _, _, err := Load(filepath.Join(t.TempDir(), "none.safetensors")); err == nil || !strings.Contains(err.Error(), "none.safetensors") {
 		t.Errorf("missing file: %v", err)
 	}
+}
+
+// inputShape replaces the input_shape of metadata JSON.
+func inputShape(metaJSON, shape string) string {
+	i := strings.Index(metaJSON, `"input_shape":`)
+	j := i + strings.Index(metaJSON[i:], "]") + 1
+	if strings.HasPrefix(metaJSON[i+len(`"input_shape":`):], "null") {
+		j = i + len(`"input_shape":null`)
+	}
+	return metaJSON[:i] + `"input_shape":` + shape + metaJSON[j:]
 }
 
 // BenchmarkLoadResNet50 reads a 100 MB model file: header checks, model

@@ -76,6 +76,15 @@ func SetTraining(m Module, training bool) {
 	}
 }
 
+// EvalMode puts m in evaluation mode (batch norm's running statistics, no
+// dropout) and returns a function that restores the mode m was in: every
+// measurement runs a model so, and leaves it as it found it.
+func EvalMode(m Module) (restore func()) {
+	was := m.Core().Training()
+	SetTraining(m, false)
+	return func() { SetTraining(m, was) }
+}
+
 func join(prefix, name string) string {
 	if prefix == "" {
 		return name

@@ -65,21 +65,3 @@ func TestSpearmanTies(t *testing.T) {
 		t.Error("two points must give NaN")
 	}
 }
-
-func TestPermutationP(t *testing.T) {
-	// A perfectly monotone 5-point set: only the identity and the reversal
-	// of 120 orderings reach |rho| = 1.
-	x := []float64{1, 2, 3, 4, 5}
-	if got, want := permutationP(x, []float64{10, 20, 30, 40, 50}), 2.0/120; math.Abs(got-want) > 1e-15 {
-		t.Errorf("p = %v, want %v", got, want)
-	}
-	// y's ranks differ from x's by -1 -3 0 3 1: Σd² = 20, so rho = 1 -
-	// 6·20/120 = 0, and every ordering is at least as extreme.
-	y := []float64{2, 5, 3, 1, 4}
-	if rho := spearman(x, y); math.Abs(rho) > 1e-15 {
-		t.Fatalf("rho = %v, want 0", rho)
-	}
-	if got := permutationP(x, y); got != 1 {
-		t.Errorf("p for rho 0 = %v, want 1", got)
-	}
-}

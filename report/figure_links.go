@@ -33,7 +33,7 @@ type link struct {
 // adversarial robustness, corruption robustness and where the gradients
 // fall, each pair over the models that have both.
 func links(r *study.Results) []link {
-	shape := measure{"shape bias", func(m *study.ModelResult) float64 { return m.ShapeBias.ShapeBias }}
+	shape := measure{"shape bias", shapeBias}
 	var out []link
 	var pairs [][2]measure
 	if k, ok := middleEps(r); ok {

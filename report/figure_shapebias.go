@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"image/color"
+	"math"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -34,8 +35,16 @@ const referenceCitation = "ImageNet references (Geirhos et al. 2019)"
 
 // shapeBiasFigure draws each model's shape bias as a bar in its colour
 // with the ImageNet reference lines, beside the split of all cue-conflict
-// decisions into shape, texture and neither.
+// decisions into shape, texture and neither. A model without a shape bias
+// gets no bar but "n/a"; nil when no model has cue-conflict results.
 func shapeBiasFigure(r *study.Results) ([]byte, error) {
+	measured := false
+	for i := range r.Models {
+		measured = measured || r.Models[i].ShapeBias.N > 0
+	}
+	if !measured {
+		return nil, nil
+	}
 	n := len(r.Models)
 	names := labels(r)
 	rowY := func(i int) float64 { return float64(n - 1 - i) }
@@ -73,8 +82,11 @@ func shapeBiasFigure(r *study.Results) ([]byte, error) {
 	rl.TextStyle[len(rl.TextStyle)-1].XAlign = draw.XRight
 	bias.Add(rl)
 	for i := range r.Models {
-		sb := r.Models[i].ShapeBias
-		bar, err := plotter.NewBarChart(plotter.Values{sb.ShapeBias}, barWidth)
+		sb := shapeBias(&r.Models[i])
+		if math.IsNaN(sb) {
+			continue
+		}
+		bar, err := plotter.NewBarChart(plotter.Values{sb}, barWidth)
 		if err != nil {
 			return nil, fmt.Errorf("shape bias of %s: %w", r.Models[i].Name, err)
 		}
@@ -89,13 +101,18 @@ func shapeBiasFigure(r *study.Results) ([]byte, error) {
 	valueLabels := plotter.XYLabels{}
 	var valueStyles []text.Style
 	for i := range r.Models {
-		sb := r.Models[i].ShapeBias.ShapeBias
+		sb := shapeBias(&r.Models[i])
 		sty := textStyle(9)
-		if sb >= 0.1 {
+		switch {
+		case math.IsNaN(sb):
+			sty.XAlign = draw.XLeft
+			valueLabels.Labels = append(valueLabels.Labels, " n/a")
+			sb = 0
+		case sb >= 0.1:
 			sty.XAlign = draw.XRight
 			sty.Color = inkOn(modelColour(i))
 			valueLabels.Labels = append(valueLabels.Labels, fmt.Sprintf("%.2f ", sb))
-		} else {
+		default:
 			sty.XAlign = draw.XLeft
 			valueLabels.Labels = append(valueLabels.Labels, fmt.Sprintf(" %.2f", sb))
 		}
@@ -123,6 +140,16 @@ func shapeBiasFigure(r *study.Results) ([]byte, error) {
 		{"shape", colourShape, func(s study.ShapeBias) float64 { return s.Shape }},
 		{"texture", colourTexture, func(s study.ShapeBias) float64 { return s.Texture }},
 		{"neither", colourNeither, func(s study.ShapeBias) float64 { return s.Neither }},
+	}
+	for k := range parts {
+		// A model without cue-conflict images has no decisions to split.
+		f := parts[k].value
+		parts[k].value = func(s study.ShapeBias) float64 {
+			if s.N == 0 {
+				return 0
+			}
+			return f(s)
+		}
 	}
 	entries := []legendEntry{{referenceCitation + ", dashed", []plot.Thumbnailer{referenceThumb()}}}
 	var below *plotter.BarChart

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -19,12 +20,11 @@ type Finding struct {
 	Text string
 }
 
-// Findings states what the results say, computed from them alone. It
-// looks for the models of the default study by name (standard,
-// texture-randomized, adversarial, noise-<family>) and, failing that, by
-// regime and training data; findings that need a model the study lacks are
-// left out, and those that compare all models (rankings, rank correlations
-// across models) are made for any study. A difference between two
+// Findings states what the results say, computed from them alone. The
+// comparisons between models follow the roles the spec gave them
+// (study.Roles: standard, shape-biased, adversarial, noise); findings that
+// need a role no model has are left out, and those that compare all models
+// (rankings, rank correlations across models) are made for any study. A difference between two
 // proportions is called one only when it exceeds twice its sampling
 // standard error; otherwise the text says it is within sampling noise.
 func Findings(r *study.Results) []Finding {
@@ -65,7 +65,7 @@ func accuracyFindings(r *study.Results, _ castModels) []Finding {
 func shapeBiasFindings(r *study.Results, c castModels) []Finding {
 	var out []Finding
 	for _, m := range []*study.ModelResult{c.texture, c.adversarial} {
-		if m == nil || c.standard == nil || m.ShapeBias.N == 0 || c.standard.ShapeBias.N == 0 {
+		if m == nil || c.standard == nil || math.IsNaN(shapeBias(m)) || math.IsNaN(shapeBias(c.standard)) {
 			continue
 		}
 		a, b := m.ShapeBias, c.standard.ShapeBias
@@ -75,7 +75,7 @@ func shapeBiasFindings(r *study.Results, c castModels) []Finding {
 	}
 	var shapeBiased, textureBiased []string
 	for _, m := range r.Models {
-		if m.ShapeBias.N == 0 {
+		if math.IsNaN(shapeBias(&m)) {
 			continue
 		}
 		switch {
@@ -103,7 +103,7 @@ func robustFindings(r *study.Results, c castModels) []Finding {
 			pa, ps := a.RobustAccuracy.PGD[k], s.RobustAccuracy.PGD[k]
 			out = append(out, finding("Adversarial robustness", "At eps %s, PGD accuracy is %s for %s vs %s for %s (%s); their clean accuracies are %s and %s.",
 				e, pct(pa), c.who(a), pct(ps), c.who(s),
-				difference(pa, ps, proportionSE(pa, a.RobustAccuracy.N), proportionSE(ps, s.RobustAccuracy.N), "points"),
+				difference(pa, ps, stats.ProportionSE(pa, a.RobustAccuracy.N), stats.ProportionSE(ps, s.RobustAccuracy.N), "points"),
 				pct(a.CleanAccuracy), pct(s.CleanAccuracy)))
 		}
 		out = append(out, spread(r, "Adversarial robustness", "PGD accuracy at eps "+e,
@@ -117,7 +117,7 @@ func robustFindings(r *study.Results, c castModels) []Finding {
 		}
 		var where []string
 		for j := range r.Eps {
-			if r.Eps[j] > 0 && j < len(ra.FGSM) && j < len(ra.PGD) && ra.FGSM[j]+twoSE(ra.FGSM[j], ra.PGD[j], ra.N, ra.N) < ra.PGD[j] {
+			if r.Eps[j] > 0 && j < len(ra.FGSM) && j < len(ra.PGD) && ra.FGSM[j]+2*stats.DifferenceSE(ra.FGSM[j], ra.PGD[j], ra.N, ra.N) < ra.PGD[j] {
 				where = append(where, epsText(r.Eps[j]))
 			}
 		}
@@ -155,7 +155,7 @@ func noiseFindings(r *study.Results, c castModels) []Finding {
 				continue
 			}
 			parts = append(parts, fmt.Sprintf("under %s noise from %s to %s (%s)", g, pct(a), pct(b),
-				difference(b, a, proportionSE(b, m.Noise.N), proportionSE(a, s.Noise.N), "points")))
+				difference(b, a, stats.ProportionSE(b, m.Noise.N), stats.ProportionSE(a, s.Noise.N), "points")))
 		}
 		if len(parts) > 0 {
 			out = append(out, finding("Noise transfer", "Training with %s noise (%s rather than %s) changes mean accuracy %s.",
@@ -167,7 +167,7 @@ func noiseFindings(r *study.Results, c castModels) []Finding {
 		if !math.IsNaN(a) && !math.IsNaN(b) {
 			out = append(out, finding("Noise transfer", "Averaged over all test noises and severities, %s scores %s vs %s for %s (%s).",
 				c.who(t), pct(b), pct(a), c.who(s),
-				difference(b, a, proportionSE(b, t.Noise.N), proportionSE(a, s.Noise.N), "points")))
+				difference(b, a, stats.ProportionSE(b, t.Noise.N), stats.ProportionSE(a, s.Noise.N), "points")))
 		}
 	}
 	return out
@@ -194,7 +194,7 @@ func saliencyFindings(r *study.Results, c castModels) []Finding {
 			out = append(out, finding("Saliency", "The share of %s mass on the object is %s for %s vs %s for %s, where a map blind to the object would get %s (the object's area); on the object's boundary band, %s vs %s. The maps peak on the object for %s vs %s of the images (%s).",
 				method, pct(sa.Object), c.who(a), pct(ss.Object), c.who(s), pct(ss.ObjectArea),
 				pct(sa.Boundary), pct(ss.Boundary), pct(sa.Pointing), pct(ss.Pointing),
-				difference(sa.Pointing, ss.Pointing, proportionSE(sa.Pointing, sa.N), proportionSE(ss.Pointing, ss.N), "points")))
+				difference(sa.Pointing, ss.Pointing, stats.ProportionSE(sa.Pointing, sa.N), stats.ProportionSE(ss.Pointing, ss.N), "points")))
 		}
 	}
 	out = append(out, spread(r, "Saliency", "The share of "+method+" mass on the object",
@@ -263,31 +263,20 @@ func linkFindings(r *study.Results, _ castModels) []Finding {
 	return out
 }
 
-// castModels are the models of the default study that the findings
-// compare, found by name or, failing that, by regime and training data;
-// nil where the study has none.
+// castModels are the models the findings compare, by their roles in the
+// spec (the first model of each role); nil where the study has none.
 type castModels struct {
 	standard, texture, adversarial *study.ModelResult
 	noise                          []noiseModel
 }
 
-// who names m in a finding: its Name, followed by the role the findings
-// gave it when the name does not already say so ("sin (the
-// texture-randomized model)").
+// who names m in a finding: its Name, followed by its role when the name
+// does not already say it ("sin (the shape-biased model)").
 func (c castModels) who(m *study.ModelResult) string {
-	role := ""
-	switch m {
-	case c.standard:
-		role = "standard"
-	case c.texture:
-		role = "texture-randomized"
-	case c.adversarial:
-		role = "adversarial"
-	}
-	if role == "" || m.Name == role {
+	if m.Role == "" || m.Role == "noise" || m.Name == m.Role {
 		return m.Name
 	}
-	return fmt.Sprintf("%s (the %s model)", m.Name, role)
+	return fmt.Sprintf("%s (the %s model)", m.Name, m.Role)
 }
 
 // noiseModel is a model trained with noise augmentation and the test noise
@@ -297,71 +286,33 @@ type noiseModel struct {
 	family string
 }
 
-// adversarialRegimes are the training regimes that train on attacks.
-var adversarialRegimes = []string{"pgd", "fgsm-rs", "trades", "adversarial"}
-
-// cast finds the default study's models in r.
+// cast finds the models of each role in r.
 func cast(r *study.Results) castModels {
-	find := func(names []string, fallback func(*study.ModelResult) bool) *study.ModelResult {
-		for _, n := range names {
-			for i := range r.Models {
-				if r.Models[i].Name == n {
-					return &r.Models[i]
-				}
-			}
-		}
-		for i := range r.Models {
-			if fallback(&r.Models[i]) {
-				return &r.Models[i]
-			}
-		}
-		return nil
-	}
 	var c castModels
-	c.standard = find([]string{"standard"}, func(m *study.ModelResult) bool {
-		return m.Regime == "standard" && !strings.Contains(m.TrainData, "texture")
-	})
-	c.texture = find([]string{"texture-randomized", "texture"}, func(m *study.ModelResult) bool {
-		return m != c.standard && (strings.Contains(m.Name, "texture") || strings.Contains(m.TrainData, "random-texture"))
-	})
-	c.adversarial = find([]string{"adversarial"}, func(m *study.ModelResult) bool {
-		return slices.Contains(adversarialRegimes, m.Regime)
-	})
 	for i := range r.Models {
 		m := &r.Models[i]
-		if m.Regime != "noise" && !strings.HasPrefix(m.Name, "noise-") {
-			continue
-		}
-		if f := trainedFamily(m, r.NoiseFamilies); f != "" {
-			c.noise = append(c.noise, noiseModel{m, f})
+		switch m.Role {
+		case "standard":
+			c.standard = cmp.Or(c.standard, m)
+		case "shape-biased":
+			c.texture = cmp.Or(c.texture, m)
+		case "adversarial":
+			c.adversarial = cmp.Or(c.adversarial, m)
+		case "noise":
+			if f := trainedFamily(m, r.NoiseFamilies); f != "" {
+				c.noise = append(c.noise, noiseModel{m, f})
+			}
 		}
 	}
 	return c
 }
 
-// trainedFamily is the test noise family that noise model m names in its
-// name, training data or description ("noise-salt-pepper" names
-// "salt-pepper"), the longest when several match; "" when none does.
+// trainedFamily is the first noise m trained with (its TrainNoise) that
+// is also a test noise family, "" when none is.
 func trainedFamily(m *study.ModelResult, families []string) string {
-	squash := func(s string) string {
-		var b strings.Builder
-		for _, r := range strings.ToLower(s) {
-			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
-				b.WriteRune(r)
-			}
-		}
-		return b.String()
-	}
-	best := ""
-	for _, text := range []string{m.Name, m.TrainData, m.Description} {
-		t := squash(text)
-		for _, f := range families {
-			if sf := squash(f); sf != "" && strings.Contains(t, sf) && len(f) > len(best) {
-				best = f
-			}
-		}
-		if best != "" {
-			return best
+	for _, f := range strings.Split(m.TrainNoise, ",") {
+		if f = strings.TrimSpace(f); slices.Contains(families, f) {
+			return f
 		}
 	}
 	return ""
@@ -425,29 +376,19 @@ func difference(a, b, seA, seB float64, unit string) string {
 	return d + ", more than twice its standard error of " + num(se, false)
 }
 
-// twoSE is twice the standard error of the difference of two proportions
-// measured on n1 and n2 images.
-func twoSE(p1, p2 float64, n1, n2 int) float64 {
-	a, b := proportionSE(p1, n1), proportionSE(p2, n2)
-	return 2 * math.Sqrt(a*a+b*b)
-}
-
-// proportionSE is the binomial standard error of a proportion p measured
-// on n images, 0 when n is unknown. p is kept half an image away from 0 and
-// 1 so that a perfect score still has an error.
-func proportionSE(p float64, n int) float64 {
-	if n <= 0 {
-		return 0
-	}
-	lim := 0.5 / float64(n)
-	p = math.Min(math.Max(p, lim), 1-lim)
-	return math.Sqrt(p * (1 - p) / float64(n))
-}
-
 // shapeBiasSE is the standard error of a shape bias: a proportion over the
 // cue-conflict decisions that are the shape's or the texture's class.
 func shapeBiasSE(s study.ShapeBias) float64 {
-	return proportionSE(s.ShapeBias, int(math.Round(float64(s.N)*(s.Shape+s.Texture))))
+	return stats.ProportionSE(s.ShapeBias, int(math.Round(float64(s.N)*(s.Shape+s.Texture))))
+}
+
+// shapeBias is m's shape bias, NaN where none was measured (no cue-conflict
+// images, or no decision for either cue).
+func shapeBias(m *study.ModelResult) float64 {
+	if m.ShapeBias.N == 0 {
+		return math.NaN()
+	}
+	return m.ShapeBias.ShapeBias
 }
 
 // meanNoise is m's mean accuracy over all the study's noise families, NaN
@@ -483,49 +424,9 @@ func blindComparison(r *study.Results, method string) string {
 func spearmanPText(x, y []float64) string {
 	n := len(x)
 	if n <= 8 {
-		return fmt.Sprintf("two-sided permutation p = %.2f over all %d orderings; with %d models only a strong link can show", permutationP(x, y), factorial(n), n)
+		return fmt.Sprintf("two-sided permutation p = %.2f over all %d orderings; with %d models only a strong link can show", stats.PermutationP(x, y), stats.Factorial(n), n)
 	}
-	rho := spearman(x, y)
-	z := math.Abs(rho) * math.Sqrt(float64(n-1))
-	return fmt.Sprintf("two-sided p ≈ %.3f, normal approximation", math.Erfc(z/math.Sqrt2))
-}
-
-// permutationP is the fraction of all orderings of y whose rank correlation
-// with x is at least as far from 0 as the observed one.
-func permutationP(x, y []float64) float64 {
-	rx, ry := stats.Ranks(x), stats.Ranks(y)
-	obs := math.Abs(stats.Pearson(rx, ry))
-	if math.IsNaN(obs) {
-		return 1
-	}
-	perm := slices.Clone(ry)
-	hits, total := 0, 0
-	var visit func(k int)
-	visit = func(k int) {
-		if k == len(perm) {
-			total++
-			if math.Abs(stats.Pearson(rx, perm)) >= obs-1e-12 {
-				hits++
-			}
-			return
-		}
-		for i := k; i < len(perm); i++ {
-			perm[k], perm[i] = perm[i], perm[k]
-			visit(k + 1)
-			perm[k], perm[i] = perm[i], perm[k]
-		}
-	}
-	visit(0)
-	return float64(hits) / float64(total)
-}
-
-// factorial is n!.
-func factorial(n int) int {
-	f := 1
-	for i := 2; i <= n; i++ {
-		f *= i
-	}
-	return f
+	return fmt.Sprintf("two-sided p ≈ %.3f, normal approximation", stats.SpearmanNormalP(spearman(x, y), n))
 }
 
 // hasPGD reports whether m has a PGD accuracy at eps index k.
@@ -550,10 +451,11 @@ func listOrNone(items []string) string {
 	return strings.Join(items, ", ")
 }
 
-// pct writes a fraction as a percentage with one decimal.
+// pct writes a fraction as a percentage with one decimal, "n/a" for a
+// measurement that was not made (NaN).
 func pct(v float64) string {
 	if math.IsNaN(v) {
-		return "–"
+		return "n/a"
 	}
 	return fmt.Sprintf("%.1f%%", 100*v)
 }

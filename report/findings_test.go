@@ -2,7 +2,6 @@ package report
 
 import (
 	"fmt"
-	"math"
 	"strings"
 	"testing"
 
@@ -24,7 +23,7 @@ func TestFindingsStateTheNumbers(t *testing.T) {
 	std, tex, adv := r.Models[0], r.Models[1], r.Models[2]
 	sp := r.Models[3]
 	want := []string{
-		fmt.Sprintf("Shape bias is %.2f for texture-randomized vs %.2f for standard (difference +%.2f, more than twice",
+		fmt.Sprintf("Shape bias is %.2f for texture-randomized (the shape-biased model) vs %.2f for standard (difference +%.2f, more than twice",
 			tex.ShapeBias.ShapeBias, std.ShapeBias.ShapeBias, tex.ShapeBias.ShapeBias-std.ShapeBias.ShapeBias),
 		"At eps 8/255, PGD accuracy is 51.0% for adversarial vs 0.0% for standard (+51.0 points, more than twice",
 		fmt.Sprintf("under salt-pepper noise from %.1f%% to %.1f%% (+", 100*std.Noise.Mean["salt-pepper"], 100*sp.Noise.Mean["salt-pepper"]),
@@ -69,32 +68,43 @@ func TestFindingsSayNoDifferenceWhenThereIsNone(t *testing.T) {
 	}
 }
 
-func TestFindingsDegradeWithOtherModels(t *testing.T) {
+func TestFindingsFollowTheRoles(t *testing.T) {
 	r := syntheticResults()
-	// A user's own spec: no model carries a default name, and one of them
-	// is a standard-regime baseline found by its regime.
+	// A user's own spec: no model carries a default name, regimes say
+	// nothing the findings could guess from, and the roles say who is who.
 	names := []string{"baseline", "sin", "madry", "sp", "un"}
 	for i := range r.Models {
 		r.Models[i].Name = names[i]
-		r.Models[i].Regime = []string{"standard", "stylized", "pgd", "noise", "mixup"}[i]
+		r.Models[i].Regime = "custom"
 		r.Models[i].TrainData = "shapes:train"
 		r.Models[i].Description = ""
 	}
+	r.Models[4].TrainNoise = "fog" // not a test noise: no transfer claim
 	r.SaliencyAgreement = nil
 	got := texts(Findings(r))
 	for _, w := range []string{
 		"PGD accuracy is 51.0% for madry (the adversarial model) vs 0.0% for baseline (the standard model)",
+		"for sin (the shape-biased model) vs",
+		"Training with salt-pepper noise (sp rather than baseline (the standard model))",
 		"Clean accuracy ranges from",
 	} {
 		if !strings.Contains(got, w) {
 			t.Errorf("findings lack %q:\n%s", w, got)
 		}
 	}
-	// sp is a noise model but names no noise family, so no transfer claim
-	// is made about it; neither is one about a texture-randomized model.
-	for _, bad := range []string{"Training with", "texture-randomized", "sin (the"} {
+	if strings.Contains(got, "(un rather than") {
+		t.Errorf("a transfer claim about a model trained on no test noise:\n%s", got)
+	}
+	// Without roles, nothing is compared by role: names and regimes are
+	// not guessed at.
+	for i := range r.Models {
+		r.Models[i].Role = ""
+	}
+	r.Models[0].Name, r.Models[0].Regime = "standard", "standard"
+	got = texts(Findings(r))
+	for _, bad := range []string{"Training with", "the adversarial model", "for standard (", "Shape bias is"} {
 		if strings.Contains(got, bad) {
-			t.Errorf("findings claim %q without the model:\n%s", bad, got)
+			t.Errorf("findings claim %q without roles:\n%s", bad, got)
 		}
 	}
 
@@ -115,18 +125,13 @@ func TestNoiseFindingWithoutStandardModel(t *testing.T) {
 }
 
 func TestTrainedFamily(t *testing.T) {
-	fams := []string{"salt-pepper", "uniform", "gaussian", "gaussian-blur"}
+	fams := []string{"salt-pepper", "uniform", "gaussian"}
 	for _, c := range []struct {
-		m    study.ModelResult
-		want string
-	}{
-		{study.ModelResult{Name: "noise-salt-pepper"}, "salt-pepper"},
-		{study.ModelResult{Name: "noise_Uniform"}, "uniform"},
-		{study.ModelResult{Name: "n1", TrainData: "shapes:train", Description: "Gaussian blur augmentation"}, "gaussian-blur"},
-		{study.ModelResult{Name: "n2"}, ""},
-	} {
-		if got := trainedFamily(&c.m, fams); got != c.want {
-			t.Errorf("%+v: %q, want %q", c.m, got, c.want)
+		noise, want string
+	}{{"salt-pepper", "salt-pepper"}, {"fog, uniform", "uniform"}, {"fog", ""}, {"", ""}} {
+		m := study.ModelResult{Role: "noise", TrainNoise: c.noise}
+		if got := trainedFamily(&m, fams); got != c.want {
+			t.Errorf("train noise %q: %q, want %q", c.noise, got, c.want)
 		}
 	}
 }
@@ -144,19 +149,6 @@ func TestDifference(t *testing.T) {
 		if got := difference(c.a, c.b, c.seA, c.seB, c.unit); got != c.want {
 			t.Errorf("difference(%v, %v) = %q, want %q", c.a, c.b, got, c.want)
 		}
-	}
-}
-
-func TestProportionSE(t *testing.T) {
-	if got, want := proportionSE(0.5, 100), 0.05; math.Abs(got-want) > 1e-15 {
-		t.Errorf("SE(0.5, 100) = %v, want %v", got, want)
-	}
-	// A perfect score keeps half an image of doubt.
-	if got, want := proportionSE(1, 100), math.Sqrt(0.995*0.005/100); math.Abs(got-want) > 1e-15 {
-		t.Errorf("SE(1, 100) = %v, want %v", got, want)
-	}
-	if proportionSE(0.5, 0) != 0 {
-		t.Error("an unknown sample size must give no error")
 	}
 }
 

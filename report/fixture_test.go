@@ -1,15 +1,13 @@
 package report
 
 import (
-	"image"
-	"image/color"
-	"image/png"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/robustlab/robustlab/study"
+	"github.com/robustlab/robustlab/tensor"
 )
 
 // syntheticResults is a study of five models with every field filled, its
@@ -66,13 +64,12 @@ func syntheticResults() *study.Results {
 		Created: time.Date(2025, 11, 27, 10, 0, 0, 0, time.UTC), Seconds: 1234.5,
 		Arch: "resnet20", ImageSize: 32,
 		NoiseFamilies: families, NoiseSeverities: []int{1, 2, 3, 4, 5}, Eps: eps,
-		Figures: map[string]string{
-			"saliency_grid_gradient":   "figures/saliency_grid_gradient.png",
-			"saliency_grid_smoothgrad": "figures/saliency_grid_smoothgrad.png",
-		},
+		SaliencyGrid: study.GridFile,
 	}
+	roles := []string{"standard", "shape-biased", "adversarial", "noise", "noise"}
+	trainNoise := []string{"", "", "", "salt-pepper", "uniform"}
 	var names []string
-	for _, s := range specs {
+	for k, s := range specs {
 		names = append(names, s.name)
 		worst := make([]float64, len(eps))
 		for i := range eps {
@@ -90,6 +87,7 @@ func syntheticResults() *study.Results {
 		r.Models = append(r.Models, study.ModelResult{
 			Name: s.name, Label: s.label, Regime: s.regime, TrainData: s.data,
 			Description: "trained for the test", ModelFile: "models/" + s.name + ".safetensors",
+			Role: roles[k], TrainNoise: trainNoise[k],
 			TrainSeconds: 100, Epochs: 5, CleanAccuracy: s.clean,
 			SplitAccuracy:  map[string]float64{"random-texture": s.splits[0], "silhouette": s.splits[1], "texture-only": s.splits[2]},
 			ShapeBias:      study.ShapeBias{ShapeBias: sb, Shape: s.shape, Texture: s.texture, Neither: s.neither, N: 1000},
@@ -119,34 +117,34 @@ func syntheticResults() *study.Results {
 	return r
 }
 
-// writeStudyFigures writes the PNGs r.Figures names into dir, as the study
-// would: a small checkerboard each.
-func writeStudyFigures(t *testing.T, dir string, r *study.Results) {
+// writeGrid writes the saliency grid data r.SaliencyGrid names into dir,
+// as the study would: three 8x8 images and, per method, a map of each
+// model that lights up a different corner.
+func writeGrid(t *testing.T, dir string, r *study.Results) {
 	t.Helper()
-	for _, rel := range r.Figures {
-		path := filepath.Join(dir, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		img := image.NewRGBA(image.Rect(0, 0, 96, 64))
-		for y := range 64 {
-			for x := range 96 {
-				if (x/8+y/8)%2 == 0 {
-					img.Set(x, y, color.RGBA{200, 40, 40, 255})
-				} else {
-					img.Set(x, y, color.White)
-				}
+	if r.SaliencyGrid == "" {
+		return
+	}
+	g := &study.Grid{Images: tensor.New(3, 3, 8, 8), Captions: []string{"circle", "square", "star"},
+		Maps: map[string]map[string]*tensor.Tensor{}}
+	for j := range g.Images.Data() {
+		g.Images.Data()[j] = float32(j%7) / 7
+	}
+	for _, method := range []string{"gradient", "smoothgrad"} {
+		g.Maps[method] = map[string]*tensor.Tensor{}
+		for k, m := range r.Models {
+			maps := tensor.New(3, 8, 8)
+			for i := range 3 {
+				maps.Index(i).Data()[(k*9+i)%64] = 1
 			}
+			g.Maps[method][m.Name] = maps
 		}
-		f, err := os.Create(path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := png.Encode(f, img); err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Close(); err != nil {
-			t.Fatal(err)
-		}
+	}
+	path := filepath.Join(dir, filepath.FromSlash(r.SaliencyGrid))
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := g.Save(path); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -12,7 +12,7 @@ import (
 // cellGrid is a plot.Plotter that draws a table of coloured cells with
 // each cell's number written in it: row 0 at the top, column 0 at the
 // left, cell (i, j) centred on x = j, y = rows-1-i. NaN marks a missing
-// value, drawn as a light grey cell with a dash.
+// value, drawn as a light grey cell marked n/a.
 type cellGrid struct {
 	values [][]float64
 	scale  colourScale
@@ -40,7 +40,7 @@ func (g *cellGrid) Plot(c draw.Canvas, p *plot.Plot) {
 				x1 -= vg.Points(3)
 			}
 			fill := color.RGBA{0xEE, 0xEE, 0xEE, 0xFF}
-			label := "–"
+			label := "n/a"
 			if !math.IsNaN(v) {
 				fill = g.scale.at(v)
 				label = g.format(v)

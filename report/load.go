@@ -36,10 +36,28 @@ func Load(dir string) (*study.Results, error) {
 	if err := json.Unmarshal(raw, &r); err != nil {
 		return nil, fmt.Errorf("%s: %s", file, describeJSONError(raw, err))
 	}
+	markUnmeasured(raw, &r)
 	if err := Check(&r); err != nil {
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	return &r, nil
+}
+
+// markUnmeasured sets the clean accuracy of a model whose entry in raw
+// lacks it to NaN, so that the report says n/a where decoding would have
+// left 0 (the other measurements are lists and maps, whose absence shows).
+func markUnmeasured(raw []byte, r *study.Results) {
+	var keys struct {
+		Models []map[string]json.RawMessage `json:"models"`
+	}
+	if json.Unmarshal(raw, &keys) != nil {
+		return
+	}
+	for i, m := range keys.Models {
+		if _, ok := m["clean_accuracy"]; !ok && i < len(r.Models) {
+			r.Models[i].CleanAccuracy = math.NaN()
+		}
+	}
 }
 
 // describeJSONError turns a decoding error into a message with a line and
@@ -76,7 +94,7 @@ func lineCol(raw []byte, off int64) string {
 // [0,1], a number that is not finite, a series whose length does not match
 // Results.Eps or Results.NoiseSeverities, a noise family not in
 // Results.NoiseFamilies, an agreement matrix that is not square over its
-// models, a figure path outside the study's folder.
+// models, a saliency grid file outside the study's folder.
 func Check(r *study.Results) error {
 	if len(r.Models) == 0 {
 		return errors.New("models: empty; a study has at least one model")
@@ -110,9 +128,9 @@ func Check(r *study.Results) error {
 			return fmt.Errorf("saliency_agreement[%d] (%s): %w", i, a.Method, err)
 		}
 	}
-	for _, name := range sortedKeys(r.Figures) {
-		if err := checkFigurePath(r.Figures[name]); err != nil {
-			return fmt.Errorf("figures[%q]: %w", name, err)
+	if r.SaliencyGrid != "" {
+		if err := checkStudyPath(r.SaliencyGrid); err != nil {
+			return fmt.Errorf("saliency_grid: %w", err)
 		}
 	}
 	return nil
@@ -120,7 +138,7 @@ func Check(r *study.Results) error {
 
 // checkModel checks one model's measurements against the study's axes.
 func checkModel(r *study.Results, m *study.ModelResult) error {
-	if err := fraction("clean_accuracy", m.CleanAccuracy); err != nil {
+	if err := measuredFraction("clean_accuracy", m.CleanAccuracy); err != nil {
 		return err
 	}
 	for _, k := range sortedKeys(m.SplitAccuracy) {
@@ -134,7 +152,7 @@ func checkModel(r *study.Results, m *study.ModelResult) error {
 		v    float64
 	}{{"shape_bias.shape_bias", sb.ShapeBias}, {"shape_bias.shape_fraction", sb.Shape},
 		{"shape_bias.texture_fraction", sb.Texture}, {"shape_bias.neither_fraction", sb.Neither}} {
-		if err := fraction(f.name, f.v); err != nil {
+		if err := measuredFraction(f.name, f.v); err != nil {
 			return err
 		}
 	}
@@ -208,7 +226,8 @@ func checkAgreement(a study.Agreement, models map[string]int) error {
 			return fmt.Errorf("matrix row %d has %d values for %d models", i, len(row), len(a.Models))
 		}
 		for j, v := range row {
-			if math.IsNaN(v) || math.IsInf(v, 0) || v < -1-1e-9 || v > 1+1e-9 {
+			// NaN (null) is a pair whose correlation is undefined.
+			if math.IsInf(v, 0) || v < -1-1e-9 || v > 1+1e-9 {
 				return fmt.Errorf("matrix[%d][%d] = %v, want a rank correlation in [-1,1]", i, j, v)
 			}
 		}
@@ -221,9 +240,9 @@ func checkAgreement(a study.Agreement, models map[string]int) error {
 	return nil
 }
 
-// checkFigurePath accepts a relative, slash-separated path inside the study
-// folder: the Markdown report links to it as written.
-func checkFigurePath(p string) error {
+// checkStudyPath accepts a relative, slash-separated path inside the study
+// folder.
+func checkStudyPath(p string) error {
 	switch {
 	case p == "":
 		return errors.New("empty path")
@@ -243,6 +262,15 @@ func fraction(name string, v float64) error {
 		return fmt.Errorf("%s = %v, want a fraction in [0,1]", name, v)
 	}
 	return nil
+}
+
+// measuredFraction checks that v is a fraction in [0,1] or NaN, a value
+// that was not measured (null or absent in results.json).
+func measuredFraction(name string, v float64) error {
+	if math.IsNaN(v) {
+		return nil
+	}
+	return fraction(name, v)
 }
 
 // sortedKeys are m's keys in order, so that everything drawn from a map

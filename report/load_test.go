@@ -73,8 +73,8 @@ func TestLoadErrorsNameTheFileAndTheValue(t *testing.T) {
 			[]string{"saliency_agreement[0] (gradient)", "3 rows for 5 models"}},
 		{"agreement model", edit(func(r *study.Results) { r.SaliencyAgreement[1].Models[0] = "ghost" }),
 			[]string{`model "ghost" is not one of the study's models`}},
-		{"absolute figure", edit(func(r *study.Results) { r.Figures["saliency_grid"] = "/tmp/grid.png" }),
-			[]string{`figures["saliency_grid"]`, "absolute"}},
+		{"absolute grid", edit(func(r *study.Results) { r.SaliencyGrid = "/tmp/grid.safetensors" }),
+			[]string{"saliency_grid", "absolute"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			dir := t.TempDir()
@@ -120,8 +120,8 @@ func FuzzLoad(f *testing.F) {
 			return
 		}
 		// Whatever Load accepts, the report can be written from, except
-		// for study figures that do not exist in this empty folder.
-		r.Figures = nil
+		// for a saliency grid that does not exist in this empty folder.
+		r.SaliencyGrid = ""
 		if err := Write(dir, r); err != nil {
 			t.Fatalf("Write of loaded results: %v", err)
 		}

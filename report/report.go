@@ -1,6 +1,5 @@
-// Package report turns a study's folder (results.json and the PNG figures
-// the study drew, such as its saliency grids) into a report a researcher
-// can show: report.md with PNG figures beside it and report.html, one
+// Package report turns a study's folder (results.json and the saliency
+// maps the study kept for its grids) into a report a researcher can show: report.md with PNG figures beside it and report.html, one
 // self-contained file with every figure embedded, which opens from disk in
 // any browser and prints cleanly.
 //
@@ -19,10 +18,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"image/png"
 	"io/fs"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -37,20 +34,18 @@ import (
 const (
 	MarkdownFile = "report.md"
 	HTMLFile     = "report.html"
-	// FiguresDir holds the figures the report draws (and usually the
-	// study's own).
+	// FiguresDir holds the figures the report draws.
 	FiguresDir = "figures"
 )
 
 // Write draws the report of r into dir, the study's folder: the figures
-// into dir/figures, then dir/report.md and dir/report.html, each written
-// atomically. The study's own figures (r.Figures, relative to dir) must be
-// PNG files; they are linked from the Markdown and embedded in the HTML.
+// into dir/figures (the saliency grids from the maps r.SaliencyGrid names),
+// then dir/report.md and dir/report.html, each written atomically.
 func Write(dir string, r *study.Results) error {
 	if err := Check(r); err != nil {
 		return fmt.Errorf("report of %s: %w", dir, err)
 	}
-	studyFigs, err := readStudyFigures(dir, r)
+	grids, err := gridFigures(dir, r)
 	if err != nil {
 		return err
 	}
@@ -77,7 +72,12 @@ func Write(dir string, r *study.Results) error {
 		}
 		drawn[f.file] = png
 	}
-	doc := buildDocument(r, drawn, studyFigs)
+	for _, g := range grids {
+		if err := atomicfile.WriteFile(filepath.Join(dir, filepath.FromSlash(g.file)), g.png); err != nil {
+			return fmt.Errorf("report: %w", err)
+		}
+	}
+	doc := buildDocument(r, drawn, grids)
 	var md, html bytes.Buffer
 	writeMarkdown(&md, doc)
 	if err := writeHTML(&html, doc); err != nil {
@@ -108,30 +108,6 @@ var drawnFigures = []drawnFigure{
 	{"figures/noise_severity.png", noiseSeverityFigure},
 	{"figures/mask_alignment.png", maskAlignmentFigure},
 	{"figures/saliency_agreement.png", agreementFigure},
-}
-
-// readStudyFigures reads the PNGs r.Figures names, checking that each is a
-// PNG and is not where the report draws one of its own.
-func readStudyFigures(dir string, r *study.Results) (map[string][]byte, error) {
-	out := map[string][]byte{}
-	for _, name := range sortedKeys(r.Figures) {
-		rel := r.Figures[name]
-		for _, f := range drawnFigures {
-			if path.Clean(rel) == f.file {
-				return nil, fmt.Errorf("report of %s: figures[%q] = %q is where the report draws its own figure; give the study's figure another name", dir, name, rel)
-			}
-		}
-		file := filepath.Join(dir, filepath.FromSlash(rel))
-		data, err := os.ReadFile(file)
-		if err != nil {
-			return nil, fmt.Errorf("report: figure %q: %w", name, err)
-		}
-		if _, err := png.DecodeConfig(bytes.NewReader(data)); err != nil {
-			return nil, fmt.Errorf("report: figure %q: %s is not a PNG image: %v", name, file, err)
-		}
-		out[name] = data
-	}
-	return out, nil
 }
 
 // document is the report's content, written out as Markdown or HTML.
@@ -174,8 +150,8 @@ type modelNote struct {
 }
 
 // buildDocument assembles the report from r, the figures drawn (by file)
-// and the study's figures (by name).
-func buildDocument(r *study.Results, drawn map[string][]byte, studyFigs map[string][]byte) document {
+// and the saliency grids.
+func buildDocument(r *study.Results, drawn map[string][]byte, grids []gridFigure) document {
 	fig := func(file, alt, caption string) []figureRef {
 		if png, ok := drawn[file]; ok {
 			return []figureRef{{File: file, Alt: alt, Caption: caption, PNG: png}}
@@ -197,22 +173,13 @@ func buildDocument(r *study.Results, drawn map[string][]byte, studyFigs map[stri
 	doc.Sections = append(doc.Sections, robustSection(r, fig))
 	doc.Sections = append(doc.Sections, shapeBiasSection(r, fig))
 	doc.Sections = append(doc.Sections, noiseSection(r, fig))
-	doc.Sections = append(doc.Sections, saliencySection(r, fig, studyFigs))
+	doc.Sections = append(doc.Sections, saliencySection(r, fig, grids))
 	doc.Sections = append(doc.Sections, section{
 		ID: "agreement", Title: "Do the models' saliency maps agree? (S5)",
 		Paragraphs: []string{"For each pair of models and each saliency method, the Spearman rank correlation between their maps of the same test image, averaged over the images: 1 means the two models rank the pixels alike, 0 means unrelated maps. In the seed, the maps of a Stylized-ImageNet-trained ResNet-50 barely differ from a standard one's, while an adversarially trained model's differ a lot."},
 		Figures:    fig("figures/saliency_agreement.png", "Matrices of rank correlation between the models' saliency maps", "Mean rank correlation between two models' maps of the same images, per method."),
 		Missing:    "The study did not compare the models' saliency maps.",
 	})
-	var others []figureRef
-	for _, name := range sortedKeys(studyFigs) {
-		if !strings.HasPrefix(name, "saliency_grid") {
-			others = append(others, figureRef{File: r.Figures[name], Alt: name, Caption: humanName(name) + " (drawn by the study).", PNG: studyFigs[name]})
-		}
-	}
-	if len(others) > 0 {
-		doc.Sections = append(doc.Sections, section{ID: "study-figures", Title: "Other figures of the study", Figures: others})
-	}
 	for i := range r.Models {
 		doc.Models = append(doc.Models, modelNoteOf(&r.Models[i]))
 	}
@@ -293,6 +260,16 @@ func testImages(r *study.Results) string {
 	return strings.Join(parts, ", ")
 }
 
+// measured is a section's description of how its measurement was made,
+// none when it was made on no images (the section's Missing note says so
+// instead of "0 test images").
+func measured(n int, text string) []string {
+	if n == 0 {
+		return nil
+	}
+	return []string{text}
+}
+
 // robustSection describes the attacks and shows accuracy over eps.
 func robustSection(r *study.Results, fig func(file, alt, caption string) []figureRef) section {
 	steps, n := 0, 0
@@ -307,7 +284,7 @@ func robustSection(r *study.Results, fig func(file, alt, caption string) []figur
 		steps, orDash(strings.Join(eps, ", ")), n)
 	return section{
 		ID: "robustness", Title: "Accuracy under adversarial attack (S1, S6)",
-		Paragraphs: []string{text},
+		Paragraphs: measured(n, text),
 		Figures:    fig("figures/robust_accuracy.png", "Accuracy against eps, one line per model, PGD solid and FGSM dashed", "Accuracy under attack against eps (in 1/255 units): PGD solid, FGSM dashed."),
 		Missing:    "The study did not attack the models.",
 	}
@@ -322,8 +299,9 @@ func shapeBiasSection(r *study.Results, fig func(file, alt, caption string) []fi
 	text := fmt.Sprintf("Each cue-conflict image (%d per model) has the shape of one class filled with the home texture of another. Shape bias is the fraction of the decisions that follow the shape among those that follow either cue (Geirhos et al. 2019); decisions for neither class are left out of it and shown on the right. The dashed lines are the published ImageNet values (ResNet-50 0.21, Stylized-ImageNet-trained ResNet-50 0.81, humans 0.96), measured on other images and drawn for scale only.", n)
 	return section{
 		ID: "shape-bias", Title: "Shape vs texture bias (S3, S4)",
-		Paragraphs: []string{text},
+		Paragraphs: measured(n, text),
 		Figures:    fig("figures/shape_bias.png", "Shape bias per model with ImageNet reference lines, and the split of cue-conflict decisions", "Shape bias per model with the "+referenceCitation+"; right, all cue-conflict decisions split into shape, texture and neither."),
+		Missing:    "The study did not measure shape bias.",
 	}
 }
 
@@ -337,7 +315,7 @@ func noiseSection(r *study.Results, fig func(file, alt, caption string) []figure
 		n, orDash(strings.Join(r.NoiseFamilies, ", ")), orDash(severityRange(r)))
 	return section{
 		ID: "noise", Title: "Noise robustness and transfer (S2)",
-		Paragraphs: []string{text},
+		Paragraphs: measured(n, text),
 		Figures: append(fig("figures/noise_transfer.png", "Matrix of mean accuracy, models by test noise families", "Mean accuracy under each test noise (rows: models; columns: noise families); a frame marks the noise a model was trained with."),
 			fig("figures/noise_severity.png", "Accuracy against severity, one panel per noise family", "Accuracy against severity per noise family; severity 0 is clean accuracy.")...),
 		Missing: "The study did not test the models under noise.",
@@ -345,13 +323,11 @@ func noiseSection(r *study.Results, fig func(file, alt, caption string) []figure
 }
 
 // saliencySection shows the study's saliency grids and the mask metrics.
-func saliencySection(r *study.Results, fig func(file, alt, caption string) []figureRef, studyFigs map[string][]byte) section {
+func saliencySection(r *study.Results, fig func(file, alt, caption string) []figureRef, grids []gridFigure) section {
 	var figs []figureRef
-	for _, name := range sortedKeys(studyFigs) {
-		if strings.HasPrefix(name, "saliency_grid") {
-			figs = append(figs, figureRef{File: r.Figures[name], Alt: humanName(name),
-				Caption: humanName(name) + ": test images and each model's maps of them, as drawn by the study.", PNG: studyFigs[name]})
-		}
+	for _, g := range grids {
+		name := "Saliency grid (" + g.method + ")"
+		figs = append(figs, figureRef{File: g.file, Alt: name, Caption: name + ": test images and each model's maps of them.", PNG: g.png})
 	}
 	figs = append(figs, fig("figures/mask_alignment.png", "Share of saliency mass on the object's boundary, interior and background, and pointing-game rates", "Where each model's saliency mass falls, with the object's area (▲) as the share a map blind to the object would get; right, the pointing game.")...)
 	methods := saliencyMethods(r)
@@ -365,23 +341,10 @@ func saliencySection(r *study.Results, fig func(file, alt, caption string) []fig
 		orDash(strings.Join(methods, ", ")), n)
 	return section{
 		ID: "saliency", Title: "Where the saliency maps fall (S1)",
-		Paragraphs: []string{text},
+		Paragraphs: measured(n, text),
 		Figures:    figs,
 		Missing:    "The study did not compute saliency maps.",
 	}
-}
-
-// humanName turns a figure key into words: "saliency_grid_gradient" is
-// "Saliency grid (gradient)".
-func humanName(key string) string {
-	if method, ok := strings.CutPrefix(key, "saliency_grid_"); ok {
-		return "Saliency grid (" + strings.ReplaceAll(method, "_", " ") + ")"
-	}
-	s := strings.ReplaceAll(key, "_", " ")
-	if s == "" {
-		return s
-	}
-	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // modelNoteOf describes how m was trained.

@@ -12,15 +12,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/robustlab/robustlab/saliency"
 	"github.com/robustlab/robustlab/study"
 )
 
 // writeReport writes r's report into a fresh study folder holding the
-// study's figures, and returns the folder.
+// study's saliency grid data, and returns the folder.
 func writeReport(t *testing.T, r *study.Results) string {
 	t.Helper()
 	dir := t.TempDir()
-	writeStudyFigures(t, dir, r)
+	writeGrid(t, dir, r)
 	if err := Write(dir, r); err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +83,7 @@ func TestHTMLIsSelfContained(t *testing.T) {
 		t.Errorf("report.html fetches from the network: %q", m)
 	}
 	srcs := imgSrc.FindAllStringSubmatch(html, -1)
-	want := len(drawnFigures) + len(r.Figures)
+	want := len(drawnFigures) + 2 // and a saliency grid per method
 	if len(srcs) != want {
 		t.Fatalf("report.html has %d images, want %d", len(srcs), want)
 	}
@@ -102,13 +103,14 @@ func TestHTMLIsSelfContained(t *testing.T) {
 			t.Fatalf("embedded image: %v", err)
 		}
 	}
-	// The study's grid is embedded byte for byte.
+	// The saliency grid is drawn from the saved maps and embedded as
+	// written.
 	grid, err := os.ReadFile(filepath.Join(dir, "figures", "saliency_grid_gradient.png"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(html, base64.StdEncoding.EncodeToString(grid)) {
-		t.Error("the study's saliency grid is not embedded as given")
+		t.Error("the saliency grid is not embedded as written")
 	}
 }
 
@@ -120,8 +122,8 @@ func TestMarkdownLinksExistingFigures(t *testing.T) {
 		t.Fatal(err)
 	}
 	links := regexp.MustCompile(`!\[[^\]]*\]\(([^)]+)\)`).FindAllStringSubmatch(string(md), -1)
-	if len(links) != len(drawnFigures)+len(r.Figures) {
-		t.Fatalf("report.md links %d figures, want %d", len(links), len(drawnFigures)+len(r.Figures))
+	if len(links) != len(drawnFigures)+2 {
+		t.Fatalf("report.md links %d figures, want %d", len(links), len(drawnFigures)+2)
 	}
 	for _, l := range links {
 		if filepath.IsAbs(l[1]) {
@@ -223,7 +225,7 @@ func strconv1(v float64) string {
 
 func TestMissingOptionalFieldsStillRender(t *testing.T) {
 	r := syntheticResults()
-	r.Figures = nil
+	r.SaliencyGrid = ""
 	r.SaliencyAgreement = nil
 	r.Models[1].Noise = study.Noise{}
 	r.Models[2].Saliency = nil
@@ -244,15 +246,15 @@ func TestMissingOptionalFieldsStillRender(t *testing.T) {
 		col  string
 		want string
 	}{
-		{1, "salt-pepper", "–"}, {1, "gaussian", "–"}, {2, "Object (gradient)", "–"},
-		{3, "PGD 8/255", "–"}, {4, "silhouette", "–"}, {0, "salt-pepper", "46.8%"},
+		{1, "salt-pepper", "n/a"}, {1, "gaussian", "n/a"}, {2, "Object (gradient)", "n/a"},
+		{3, "PGD 8/255", "n/a"}, {4, "silhouette", "n/a"}, {0, "salt-pepper", "46.8%"},
 	} {
 		if got := rows[c.row][col[c.col]]; got != c.want {
 			t.Errorf("row %d %s = %q, want %q", c.row, c.col, got, c.want)
 		}
 	}
 	if strings.Contains(string(md), "saliency_grid") {
-		t.Error("report.md links a saliency grid the study did not draw")
+		t.Error("report.md links a saliency grid without the study's maps")
 	}
 	if _, err := os.Stat(filepath.Join(dir, "figures", "saliency_agreement.png")); err == nil {
 		t.Error("an agreement figure was drawn without agreement results")
@@ -269,19 +271,62 @@ func TestMinimalResultsRender(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| only | – | – | 50.0% | – |", "The study did not attack the models.", "The study did not test the models under noise."} {
+	for _, want := range []string{"| only | – | – | 50.0% | n/a |", "The study did not attack the models.", "The study did not test the models under noise.",
+		"The study did not measure shape bias."} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
 		}
 	}
-	// Only the shape bias figure is drawn (with an empty bar): every other
-	// figure needs measurements the study lacks.
+	if strings.Contains(string(md), " 0 test images") || strings.Contains(string(md), "(0 per model)") {
+		t.Errorf("report.md describes a measurement made on 0 images:\n%s", md)
+	}
+	// No figure is drawn: every one needs measurements the study lacks (a
+	// shape bias figure would draw an empty bar for a measurement not made).
 	entries, err := os.ReadDir(filepath.Join(dir, "figures"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(entries) != 1 || entries[0].Name() != "shape_bias.png" {
+	if len(entries) != 0 {
 		t.Errorf("figures drawn: %v", entries)
+	}
+}
+
+// TestUnmeasuredIsNotZero reads a results.json whose models lack a clean
+// accuracy or made no decision for either cue: the report says n/a, not
+// 0.0% or a shape bias.
+func TestUnmeasuredIsNotZero(t *testing.T) {
+	dir := t.TempDir()
+	raw := `{"models": [
+		{"name": "a", "shape_bias": {"shape_bias": null, "shape_fraction": 0, "texture_fraction": 0, "neither_fraction": 1, "n": 90}},
+		{"name": "b", "clean_accuracy": 0.75, "shape_bias": {"shape_bias": 0.25, "shape_fraction": 0.25, "texture_fraction": 0.75, "neither_fraction": 0, "n": 90}}]}`
+	if err := os.WriteFile(filepath.Join(dir, ResultsFile), []byte(raw), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(r.Models[0].CleanAccuracy) || !math.IsNaN(r.Models[0].ShapeBias.ShapeBias) {
+		t.Fatalf("unmeasured values read as %v and %v, want NaN", r.Models[0].CleanAccuracy, r.Models[0].ShapeBias.ShapeBias)
+	}
+	if err := Write(dir, r); err != nil {
+		t.Fatal(err)
+	}
+	md, err := os.ReadFile(filepath.Join(dir, MarkdownFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"| a | – | – | n/a | n/a |", "| b | – | – | 75.0% | 0.25 |"} {
+		if !strings.Contains(string(md), want) {
+			t.Errorf("report.md lacks %q:\n%s", want, md)
+		}
+	}
+	if strings.Contains(string(md), "0.0%") {
+		t.Errorf("report.md shows 0.0%% for a measurement not made:\n%s", md)
+	}
+	// The shape bias figure is drawn for b, with n/a for a.
+	if _, err := os.Stat(filepath.Join(dir, "figures", "shape_bias.png")); err != nil {
+		t.Error(err)
 	}
 }
 
@@ -319,35 +364,67 @@ func TestWriteIsDeterministic(t *testing.T) {
 	}
 }
 
-func TestWriteRejectsBadStudyFigures(t *testing.T) {
+func TestWriteRejectsBadSaliencyGrids(t *testing.T) {
 	for _, c := range []struct {
 		name string
 		prep func(dir string, r *study.Results)
 		want string
 	}{
 		{"missing", func(dir string, r *study.Results) {
-			r.Figures["saliency_grid_x"] = "figures/nothing.png"
-		}, "nothing.png"},
-		{"not a PNG", func(dir string, r *study.Results) {
-			os.WriteFile(filepath.Join(dir, "figures", "grid.png"), []byte("GIF89a"), 0o644)
-			r.Figures["saliency_grid_x"] = "figures/grid.png"
-		}, "grid.png is not a PNG image"},
-		{"collides with a report figure", func(dir string, r *study.Results) {
-			r.Figures["mine"] = "figures/shape_bias.png"
-		}, "where the report draws its own figure"},
+			r.SaliencyGrid = "stages/nothing.safetensors"
+		}, "nothing.safetensors"},
+		{"not safetensors", func(dir string, r *study.Results) {
+			os.WriteFile(filepath.Join(dir, "grid.safetensors"), []byte("GIF89a"), 0o644)
+			r.SaliencyGrid = "grid.safetensors"
+		}, "grid.safetensors"},
+		{"a model without maps", func(dir string, r *study.Results) {
+			r.Models[2].Name = "ghost"
+		}, "no gradient maps of model ghost"},
 		{"leaves the folder", func(dir string, r *study.Results) {
-			r.Figures["up"] = "../up.png"
+			r.SaliencyGrid = "../grid.safetensors"
 		}, "leaves the study folder"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := syntheticResults()
 			dir := t.TempDir()
-			writeStudyFigures(t, dir, r)
+			writeGrid(t, dir, r)
 			c.prep(dir, r)
+			for i := range r.SaliencyAgreement {
+				r.SaliencyAgreement[i].Models = []string{r.Models[0].Name}
+				r.SaliencyAgreement[i].Matrix = [][]float64{{1}}
+			}
 			err := Write(dir, r)
 			if err == nil || !strings.Contains(err.Error(), c.want) {
 				t.Fatalf("error %v, want one containing %q", err, c.want)
 			}
 		})
+	}
+}
+
+// TestGridIsDrawnFromTheSavedMaps: the report's grid is what
+// saliency.RenderGrid draws from the grid data, byte for byte.
+func TestGridIsDrawnFromTheSavedMaps(t *testing.T) {
+	r := syntheticResults()
+	dir := writeReport(t, r)
+	g, err := study.LoadGrid(filepath.Join(dir, r.SaliencyGrid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []saliency.Row
+	for i := range r.Models {
+		rows = append(rows, saliency.Row{Label: r.Models[i].Label, Maps: g.Maps["smoothgrad"][r.Models[i].Name]})
+	}
+	img, err := saliency.RenderGrid(g.Images, g.Captions, rows, saliency.RenderOptions{
+		Title: "SmoothGrad (Smilkov et al. 2017): |map| (max over colour channels) for the true class, one row per model"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want bytes.Buffer
+	if err := png.Encode(&want, img); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(filepath.Join(dir, "figures", "saliency_grid_smoothgrad.png"))
+	if err != nil || !bytes.Equal(got, want.Bytes()) {
+		t.Fatalf("the grid drawn differs from the maps' rendering (%v)", err)
 	}
 }

@@ -25,8 +25,8 @@ type table struct {
 // resultsTable builds the table: model, regime, training data, clean and
 // cue-split accuracy, shape bias, PGD and worst-case accuracy at the
 // middle eps, mean accuracy per noise family, and per saliency method the
-// object share and the pointing-game rate. Missing measurements show a
-// dash.
+// object share and the pointing-game rate. Missing measurements show
+// n/a.
 func resultsTable(r *study.Results) table {
 	t := table{}
 	col := func(name string, numeric bool) {
@@ -67,7 +67,7 @@ func resultsTable(r *study.Results) table {
 	if len(methods) > 0 {
 		t.Notes = append(t.Notes, "Object is the share of the saliency map's mass on the object; Pointing is the fraction of images whose map peaks on the object.")
 	}
-	t.Notes = append(t.Notes, "Shape bias is shape / (shape + texture) decisions on cue-conflict images (0 = all texture, 1 = all shape); accuracies are percentages; – means not measured. Train data names the data set; its options are under Models.")
+	t.Notes = append(t.Notes, "Shape bias is shape / (shape + texture) decisions on cue-conflict images (0 = all texture, 1 = all shape); accuracies are percentages; n/a means not measured. Train data names the data set; its options are under Models.")
 
 	for i := range r.Models {
 		m := &r.Models[i]
@@ -84,9 +84,9 @@ func resultsTable(r *study.Results) table {
 		for _, s := range splits {
 			row = append(row, pct(splitAccuracy(m, s)))
 		}
-		sb := "–"
-		if m.ShapeBias.N > 0 {
-			sb = fmt.Sprintf("%.2f", m.ShapeBias.ShapeBias)
+		sb := "n/a"
+		if v := shapeBias(m); !math.IsNaN(v) {
+			sb = fmt.Sprintf("%.2f", v)
 		}
 		row = append(row, sb)
 		if hasEps {

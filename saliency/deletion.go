@@ -101,7 +101,7 @@ func DeletionInsertion(ctx context.Context, model nn.Module, images *tensor.Tens
 		res.Insertion[i] = make([]float64, steps+1)
 	}
 	perImage := 2 * (steps + 1)
-	defer evalMode(model)()
+	defer nn.EvalMode(model)()
 	e := newEngine(ctx, model, images, Options{BatchSize: o.BatchSize, Progress: o.Progress}.withDefaults(w), perImage)
 	var badTarget error
 	err := e.run(n*perImage, false, func(r int, dst []float32) int {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/robustlab/robustlab/data"
 	"github.com/robustlab/robustlab/models"
 	"github.com/robustlab/robustlab/saliency"
 	"github.com/robustlab/robustlab/tensor"
@@ -54,4 +55,30 @@ func ExampleSpearman() {
 	c := []float32{4, 3, 2, 1}
 	fmt.Printf("%.2f %.2f\n", saliency.Spearman(a, b), saliency.Spearman(a, c))
 	// Output: 1.00 -0.80
+}
+
+// Evaluate a model's gradient maps on 8 shapes test images: where their
+// mass falls on the objects (the shapes data set knows every mask), and a
+// grid of the images over the model's maps.
+func ExampleEvaluate() {
+	model, _ := models.New("smallcnn", models.Options{Width: 4, Seed: 1})
+	ds, err := data.Open("shapes:test?size=16")
+	if err != nil {
+		panic(err)
+	}
+	rep, err := saliency.Evaluate(context.Background(), model, ds, saliency.Config{Method: saliency.Gradient, N: 8})
+	if err != nil {
+		panic(err)
+	}
+	rep.Name = "smallcnn"
+	fmt.Println(rep.N, "maps of", rep.Maps.Shape()[1:], "measured on", rep.Mask.Object.N+rep.Mask.Object.Skipped, "object masks")
+	grid, err := saliency.RenderGrid(rep.Images, rep.ImageCaptions(8),
+		[]saliency.Row{{Label: rep.Name, Maps: rep.Maps, Captions: rep.Captions(8, nil)}}, saliency.RenderOptions{})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(grid.Bounds().Dx() > 8*96)
+	// Output:
+	// 8 maps of [16 16] measured on 8 object masks
+	// true
 }

@@ -26,7 +26,7 @@ func gradCAM(ctx context.Context, model nn.Module, images *tensor.Tensor, target
 		return nil, fmt.Errorf("saliency: GradCAM layer: %w", err)
 	}
 	defer capture.Remove()
-	defer evalMode(model)()
+	defer nn.EvalMode(model)()
 	n, h, w := images.Dim(0), images.Dim(2), images.Dim(3)
 	out := tensor.New(n, 1, h, w)
 	e := newEngine(ctx, model, images, o, 1)

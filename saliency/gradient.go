@@ -14,7 +14,7 @@ func gradient(ctx context.Context, model nn.Module, images *tensor.Tensor, targe
 		return nil, err
 	}
 	o = o.withDefaults(images.Dim(3))
-	defer evalMode(model)()
+	defer nn.EvalMode(model)()
 	out := tensor.New(images.Shape()...)
 	e := newEngine(ctx, model, images, o, 1)
 	err := e.run(images.Dim(0), true, func(r int, dst []float32) int {

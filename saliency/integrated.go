@@ -175,7 +175,7 @@ func ComputeIG(ctx context.Context, model nn.Module, images *tensor.Tensor, targ
 			return nil, err
 		}
 	}
-	defer evalMode(model)()
+	defer nn.EvalMode(model)()
 	res := &IGResult{Scores: make([]float64, n), BaselineScores: make([]float64, n), Sums: make([]float64, n)}
 	ends := newEngine(ctx, model, images, o, 2)
 	ends.progress = nil

@@ -10,7 +10,8 @@ import (
 // MaskScore says where one map's mass lies, for an image whose object mask
 // is known. The fractions are of the map's absolute mass, sum |m|, so that
 // Object + Background = 1 and Band + Interior = Object; they are NaN for a
-// map that is zero everywhere.
+// map that is zero everywhere, and for a mask with no object or no
+// background pixel.
 type MaskScore struct {
 	// Object is the fraction of the mass on the object, Background the
 	// fraction off it.
@@ -29,7 +30,7 @@ type MaskScore struct {
 	ObjectArea, BandArea, OuterBandArea float64
 	// Pointing is 1 if the map's maximum of |m| is on the object, 0 if
 	// not; where several pixels share the maximum, the fraction of them on
-	// the object. It is NaN for a zero map.
+	// the object. It is NaN where the fractions are.
 	Pointing float64
 }
 
@@ -93,7 +94,10 @@ func MaskMetrics(maps, masks *tensor.Tensor, o MaskOptions) ([]MaskScore, error)
 			peak = max(peak, a)
 		}
 		s := MaskScore{ObjectArea: float64(nObj) / float64(hw), BandArea: float64(nBand) / float64(hw), OuterBandArea: float64(nOuter) / float64(hw)}
-		if total > 0 {
+		// A mask without object or without background has nothing to
+		// tell the map's mass apart by: its shares would be 0 or 1 by
+		// construction, not by the map.
+		if total > 0 && nObj > 0 && nObj < hw {
 			s.Object = onObj / total
 			s.Background = (total - onObj) / total
 			s.Band = onBand / total

@@ -165,3 +165,23 @@ func TestMaskMetricsErrors(t *testing.T) {
 		t.Error("default band widths")
 	}
 }
+
+// TestMaskWithoutObjectMeasuresNothing: a mask with no object pixel (or
+// no background pixel) cannot tell where a map's mass is; its shares are
+// NaN, not the 0 (or 1) they would be by construction.
+func TestMaskWithoutObjectMeasuresNothing(t *testing.T) {
+	maps := tensor.FromSlice([]float32{1, 2, 3, 4, 1, 2, 3, 4}, 2, 2, 2)
+	masks := tensor.FromSlice([]float32{0, 0, 0, 0, 1, 1, 1, 1}, 2, 1, 2, 2)
+	s, err := MaskMetrics(maps, masks, MaskOptions{BandWidth: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, sc := range s {
+		if !math.IsNaN(sc.Object) || !math.IsNaN(sc.Pointing) || !math.IsNaN(sc.Background) || !math.IsNaN(sc.Band) {
+			t.Errorf("image %d (object area %v): scores %+v, want NaN", i, sc.ObjectArea, sc)
+		}
+	}
+	if sum := SummarizeMask(s); sum.Object.N != 0 || sum.Object.Skipped != 2 {
+		t.Errorf("summary %+v", sum.Object)
+	}
+}

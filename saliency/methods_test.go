@@ -271,31 +271,6 @@ func TestMethodsRunInEvaluationModeAndRestoreTheMode(t *testing.T) {
 	}
 }
 
-func TestLogitsAndPredictions(t *testing.T) {
-	m, r, x, _ := setup(t)
-	logits, err := Logits(ctx, m, x, 2)
-	if err != nil {
-		t.Fatal(err)
-	}
-	preds, err := Predictions(ctx, m, x, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < x.Dim(0); i++ {
-		want := r.logits(f64s(x.Index(i).Data()))
-		closeTo(t, "logits", logits.Index(i).Data(), want, 1e-5)
-		best := 0
-		for k, v := range want {
-			if v > want[best] {
-				best = k
-			}
-		}
-		if preds[i] != best {
-			t.Fatalf("image %d: prediction %d, want %d", i, preds[i], best)
-		}
-	}
-}
-
 func TestMethodErrors(t *testing.T) {
 	m, _, x, targets := setup(t)
 	nan := x.Clone()

@@ -1,6 +1,7 @@
 package saliency
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 
@@ -11,6 +12,8 @@ import (
 // Stat summarizes a per-image figure over images: its mean, standard
 // deviation (population), extremes, and N, the number of images where it
 // is defined (NaN and infinite values are left out; Skipped counts them).
+// Without a defined value (N = 0) Mean, Std, Min and Max are NaN, written
+// as null in JSON: a summary of nothing is not a number.
 type Stat struct {
 	Mean    float64 `json:"mean"`
 	Std     float64 `json:"std"`
@@ -21,7 +24,7 @@ type Stat struct {
 }
 
 // Summarize returns the Stat of xs, accumulated in float64 in order. With
-// no defined value every field but Skipped is 0.
+// no defined value Mean, Std, Min and Max are NaN.
 func Summarize(xs []float64) Stat {
 	var s Stat
 	var sum float64
@@ -36,7 +39,8 @@ func Summarize(xs []float64) Stat {
 		s.Min, s.Max = min(s.Min, x), max(s.Max, x)
 	}
 	if s.N == 0 {
-		return Stat{Skipped: s.Skipped}
+		nan := math.NaN()
+		return Stat{Mean: nan, Std: nan, Min: nan, Max: nan, Skipped: s.Skipped}
 	}
 	s.Mean = sum / float64(s.N)
 	var ss float64
@@ -47,6 +51,43 @@ func Summarize(xs []float64) Stat {
 	}
 	s.Std = math.Sqrt(ss / float64(s.N))
 	return s
+}
+
+// statJSON is Stat as JSON, its undefined values null.
+type statJSON struct {
+	Mean    *float64 `json:"mean"`
+	Std     *float64 `json:"std"`
+	Min     *float64 `json:"min"`
+	Max     *float64 `json:"max"`
+	N       int      `json:"n"`
+	Skipped int      `json:"skipped,omitempty"`
+}
+
+// MarshalJSON writes s with null for its undefined (NaN) values.
+func (s Stat) MarshalJSON() ([]byte, error) {
+	orNull := func(v float64) *float64 {
+		if math.IsNaN(v) {
+			return nil
+		}
+		return &v
+	}
+	return json.Marshal(statJSON{orNull(s.Mean), orNull(s.Std), orNull(s.Min), orNull(s.Max), s.N, s.Skipped})
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote, null as NaN.
+func (s *Stat) UnmarshalJSON(b []byte) error {
+	var j statJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	val := func(p *float64) float64 {
+		if p == nil {
+			return math.NaN()
+		}
+		return *p
+	}
+	*s = Stat{Mean: val(j.Mean), Std: val(j.Std), Min: val(j.Min), Max: val(j.Max), N: j.N, Skipped: j.Skipped}
+	return nil
 }
 
 // Spearman returns Spearman's rank correlation between a and b (same

@@ -1,6 +1,7 @@
 package saliency
 
 import (
+	"encoding/json"
 	"math"
 	"math/rand/v2"
 	"strings"
@@ -97,7 +98,20 @@ func TestSummarizeSkipsUndefinedValues(t *testing.T) {
 	if s.N != 3 || s.Skipped != 2 || s.Mean != 2 || s.Min != 1 || s.Max != 3 || math.Abs(s.Std-math.Sqrt(2.0/3)) > 1e-15 {
 		t.Fatalf("%+v", s)
 	}
-	if e := Summarize([]float64{math.NaN()}); e != (Stat{Skipped: 1}) {
-		t.Fatalf("all undefined: %+v", e)
+	e := Summarize([]float64{math.NaN()})
+	if e.N != 0 || e.Skipped != 1 || !math.IsNaN(e.Mean) || !math.IsNaN(e.Std) || !math.IsNaN(e.Min) || !math.IsNaN(e.Max) {
+		t.Fatalf("all undefined: %+v, want NaN, not a number made of nothing", e)
+	}
+	raw, err := json.Marshal(e)
+	if err != nil || string(raw) != `{"mean":null,"std":null,"min":null,"max":null,"n":0,"skipped":1}` {
+		t.Fatalf("JSON of an empty summary: %s, %v", raw, err)
+	}
+	var back Stat
+	if err := json.Unmarshal(raw, &back); err != nil || !math.IsNaN(back.Mean) || back.Skipped != 1 {
+		t.Fatalf("read back %+v, %v", back, err)
+	}
+	raw, _ = json.Marshal(s)
+	if err := json.Unmarshal(raw, &back); err != nil || back != s {
+		t.Fatalf("%s read back as %+v", raw, back)
 	}
 }

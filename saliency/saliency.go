@@ -202,50 +202,6 @@ func Compute(ctx context.Context, model nn.Module, images *tensor.Tensor, target
 	return nil, fmt.Errorf("saliency: unknown method %v", m)
 }
 
-// Logits returns the model's outputs [N,K] for images [N,C,H,W], in
-// evaluation mode, batchSize images at a time (0: 128).
-func Logits(ctx context.Context, model nn.Module, images *tensor.Tensor, batchSize int) (*tensor.Tensor, error) {
-	if err := checkImages(images, nil); err != nil {
-		return nil, err
-	}
-	n := images.Dim(0)
-	defer evalMode(model)()
-	e := newEngine(ctx, model, images, Options{BatchSize: batchSize}.withDefaults(images.Dim(3)), 1)
-	var out []float32
-	k := 0
-	err := e.run(n, false, func(r int, dst []float32) int {
-		copy(dst, images.Index(r).Data())
-		return -1
-	}, func(r int, res rowResult) {
-		if out == nil {
-			k = len(res.logits)
-			out = make([]float32, n*k)
-		}
-		copy(out[r*k:], res.logits)
-	})
-	if err != nil {
-		return nil, err
-	}
-	return tensor.FromSlice(out, n, k), nil
-}
-
-// Predictions returns each image's most probable class (the first on ties).
-func Predictions(ctx context.Context, model nn.Module, images *tensor.Tensor, batchSize int) ([]int, error) {
-	logits, err := Logits(ctx, model, images, batchSize)
-	if err != nil {
-		return nil, err
-	}
-	return logits.ArgMax(1), nil
-}
-
-// evalMode puts model in evaluation mode and returns a function restoring
-// its previous mode.
-func evalMode(model nn.Module) func() {
-	was := model.Core().Training()
-	nn.SetTraining(model, false)
-	return func() { nn.SetTraining(model, was) }
-}
-
 // checkImages checks that images is [N,C,H,W] with N >= 1, that its values
 // are finite, and, unless targets is nil, that there is one non-negative
 // target per image (the upper bound is checked against the model's output).

@@ -19,7 +19,7 @@ import (
 func smoothGrad(ctx context.Context, model nn.Module, images *tensor.Tensor, targets []int, m Method, level float64, o Options) (*tensor.Tensor, error) {
 	n, s := images.Dim(0), o.Samples
 	chw := images.Len() / n
-	defer evalMode(model)()
+	defer nn.EvalMode(model)()
 	sum := make([]float64, n*chw)
 	sq := make([]float64, n*chw)
 	sigma := make([]float32, n)

@@ -9,7 +9,6 @@ import (
 	"github.com/robustlab/robustlab/modelio"
 	"github.com/robustlab/robustlab/models"
 	"github.com/robustlab/robustlab/saliency"
-	"github.com/robustlab/robustlab/tensor"
 	"github.com/robustlab/robustlab/train"
 )
 
@@ -37,28 +36,19 @@ func TestOnATrainedModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	images, labels := tensor.New(100, 3, 16, 16), make([]int, 100)
-	var ex data.Example
-	for i := range labels {
-		if err := ds.Get(i, &ex); err != nil {
-			t.Fatal(err)
-		}
-		copy(images.Index(i).Data(), ex.Image)
-		labels[i] = ex.Label
-	}
-	preds, err := saliency.Predictions(ctx, model, images, 0)
+	rep, err := saliency.Evaluate(ctx, model, ds, saliency.Config{Method: saliency.Gradient})
 	if err != nil {
 		t.Fatal(err)
 	}
-	hits := 0
-	for i, p := range preds {
-		if p == labels[i] {
-			hits++
-		}
+	if rep.Accuracy < 0.6 || rep.N != 100 || rep.Mask == nil {
+		t.Fatalf("the model learned too little to test with: accuracy %v on %d images", rep.Accuracy, rep.N)
 	}
-	if hits < 60 {
-		t.Fatalf("the model learned too little to test with: %d/100 right", hits)
+	// A trained model's gradients put more mass on the object than its
+	// area, what a map blind to the object would.
+	if !(rep.Mask.Object.Mean > rep.Mask.ObjectArea.Mean) {
+		t.Errorf("gradient mass on the object %v, object area %v", rep.Mask.Object.Mean, rep.Mask.ObjectArea.Mean)
 	}
+	images, labels := rep.Images, rep.Labels
 
 	ig, err := saliency.ComputeIG(ctx, model, images, labels, saliency.Options{Steps: 64})
 	if err != nil {

@@ -2,7 +2,10 @@ package shapebias
 
 import (
 	"context"
+	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,7 +16,7 @@ import (
 )
 
 func TestCountByHand(t *testing.T) {
-	var r Result
+	var r Report
 	// (pred, shape, texture): 3 shape decisions, 1 texture, 1 neither, 1 excluded.
 	for _, d := range [][3]int{{0, 0, 1}, {2, 2, 5}, {3, 3, 4}, {4, 1, 4}, {7, 1, 2}, {6, 6, 6}} {
 		r.Count(d[0], d[1], d[2])
@@ -79,17 +82,18 @@ func TestEvaluateCountsTheModelsDecisions(t *testing.T) {
 		}
 		return texture
 	}}
-	var want Result
+	want := Report{Data: "toy-conflicts"}
 	var ex data.Example
 	for i := 0; i < ds.Len(); i++ {
 		ds.Get(i, &ex)
 		want.Count(ds.decide(i, ex.Factors[0], ex.Factors[1]), ex.Factors[0], ex.Factors[1])
 	}
-	got, err := Evaluate(context.Background(), &oracle{nn.NewBase(), 10}, ds, 16)
+	got, err := Evaluate(context.Background(), &oracle{nn.NewBase(), 10}, ds, Config{BatchSize: 16})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != want || got.Conflicts() != 90 || got.Neither != 10 {
+	got.Seconds = 0
+	if *got != want || got.Conflicts() != 90 || got.Neither != 10 {
 		t.Fatalf("got %+v, want %+v", got, want)
 	}
 }
@@ -103,8 +107,75 @@ func (p plain) Info() data.Info {
 }
 
 func TestRefusesSetsWithoutCues(t *testing.T) {
-	_, err := Evaluate(context.Background(), &oracle{nn.NewBase(), 10}, plain{}, 16)
+	_, err := Evaluate(context.Background(), &oracle{nn.NewBase(), 10}, plain{}, Config{BatchSize: 16})
 	if err == nil || !strings.Contains(err.Error(), "not a cue-conflict set") {
 		t.Fatalf("want a clear refusal, got %v", err)
+	}
+}
+
+// agreeing is a cue-conflict set whose every image has one class for both
+// cues: no conflict at all.
+type agreeing struct{ conflicts }
+
+func (a agreeing) Get(i int, ex *data.Example) error {
+	ex.Image = append(ex.Image[:0], float32(i%10)/100, 0, 0, 0)
+	ex.Factors = append(ex.Factors[:0], i%10, i%10)
+	ex.Label = i % 10
+	return nil
+}
+
+func TestNoConflictImagesIsAnError(t *testing.T) {
+	r, err := Evaluate(context.Background(), &oracle{nn.NewBase(), 10}, agreeing{}, Config{})
+	if err == nil || !strings.Contains(err.Error(), "no cue-conflict images") {
+		t.Fatalf("want an error for stimuli without conflicts, got %+v, %v", r, err)
+	}
+}
+
+func TestNoDecisionsGiveNoBias(t *testing.T) {
+	// The model always answers a class that is neither cue's.
+	ds := conflicts{func(i, shape, texture int) int {
+		for k := 0; ; k++ {
+			if k != shape && k != texture {
+				return k
+			}
+		}
+	}}
+	r, err := Evaluate(context.Background(), &oracle{nn.NewBase(), 10}, ds, Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !math.IsNaN(r.Bias) || r.Neither != 90 || r.Decided() != 0 {
+		t.Fatalf("bias %v of %+v, want NaN: no decision for either cue", r.Bias, r)
+	}
+	path := filepath.Join(t.TempDir(), "sb.json")
+	if err := r.WriteJSON(path); err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := os.ReadFile(path)
+	var fields map[string]any
+	if err := json.Unmarshal(raw, &fields); err != nil {
+		t.Fatal(err)
+	}
+	if v, ok := fields["shape_bias"]; !ok || v != nil || fields["note"] != NoDecisions || fields["neither_fraction"] != 1.0 {
+		t.Fatalf("JSON %s: want shape_bias null with the note", raw)
+	}
+	var back Report
+	if err := json.Unmarshal(raw, &back); err != nil || !math.IsNaN(back.Bias) || back.Neither != 90 {
+		t.Fatalf("read back %+v, %v", back, err)
+	}
+}
+
+func TestReportJSONRoundTrip(t *testing.T) {
+	r := &Report{Data: "x", Shape: 3, Texture: 1, Neither: 1, Excluded: 2, Bias: 0.75, Seconds: 1.5}
+	raw, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back Report
+	if err := json.Unmarshal(raw, &back); err != nil || back != *r {
+		t.Fatalf("%s read back as %+v (%v)", raw, back, err)
+	}
+	if _, err := json.Marshal(&Report{Data: "empty"}); err == nil {
+		t.Fatal("a report of no cue-conflict images must not be written")
 	}
 }

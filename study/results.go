@@ -7,7 +7,11 @@
 // stage writes its result atomically and is skipped when found on disk.
 package study
 
-import "time"
+import (
+	"encoding/json"
+	"math"
+	"time"
+)
 
 // Results is results.json: everything a study measured. Every number in
 // the report comes from here.
@@ -38,9 +42,11 @@ type Results struct {
 	// Eps are the attack budgets of every model's RobustAccuracy, in [0,1]
 	// pixel units.
 	Eps []float64 `json:"eps"`
-	// Figures maps a figure's name to its PNG file, relative to the
-	// study's folder ("saliency_grid": "figures/saliency_grid.png").
-	Figures map[string]string `json:"figures"`
+	// SaliencyGrid is the file, relative to the study's folder, holding
+	// the saliency grids' data: the grid's test images and every model's
+	// maps of them per method (see GridFile), from which the report draws
+	// the seed's cover figure.
+	SaliencyGrid string `json:"saliency_grid,omitempty"`
 }
 
 // ModelResult is everything measured about one model.
@@ -54,6 +60,12 @@ type ModelResult struct {
 	TrainData string `json:"train_data"`
 	// Description says in a sentence how the model was trained.
 	Description string `json:"description"`
+	// Role is what the report compares the model as (see Roles), from the
+	// spec; "" for none.
+	Role string `json:"role,omitempty"`
+	// TrainNoise names the corruptions a noise regime trained with
+	// (comma-separated, as the spec gives them).
+	TrainNoise string `json:"train_noise,omitempty"`
 	// ModelFile is the model file, relative to the study's folder.
 	ModelFile string `json:"model_file"`
 	// TrainSeconds is the training's wall time; Epochs its length.
@@ -79,8 +91,8 @@ type ModelResult struct {
 // the fraction that are the shape's. Images whose shape and texture agree
 // are not in the set.
 type ShapeBias struct {
-	// ShapeBias is Shape / (Shape + Texture) (NaN-free: 0 decisions give
-	// 0.5, flagged by N).
+	// ShapeBias is Shape / (Shape + Texture), NaN (null in JSON) when no
+	// decision was for either cue.
 	ShapeBias float64 `json:"shape_bias"`
 	// Shape, Texture and Neither are the fractions of all conflict images
 	// decided by shape, by texture, or as neither cue's class.
@@ -133,9 +145,92 @@ type SaliencyStats struct {
 }
 
 // Agreement is the matrix of mean rank correlations between the models'
-// maps for one method: Matrix[i][j] for Models[i] and Models[j].
+// maps for one method: Matrix[i][j] for Models[i] and Models[j], NaN (null
+// in JSON) where no image's two maps have a defined correlation.
 type Agreement struct {
 	Method string      `json:"method"`
 	Models []string    `json:"models"`
 	Matrix [][]float64 `json:"matrix"`
+}
+
+// agreementJSON is Agreement as JSON.
+type agreementJSON struct {
+	Method string       `json:"method"`
+	Models []string     `json:"models"`
+	Matrix [][]*float64 `json:"matrix"`
+}
+
+// MarshalJSON writes a with null for undefined correlations.
+func (a Agreement) MarshalJSON() ([]byte, error) {
+	j := agreementJSON{Method: a.Method, Models: a.Models}
+	if a.Matrix != nil {
+		j.Matrix = make([][]*float64, len(a.Matrix))
+		for i, row := range a.Matrix {
+			j.Matrix[i] = make([]*float64, len(row))
+			for k := range row {
+				j.Matrix[i][k] = orNull(row[k])
+			}
+		}
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote, null as NaN.
+func (a *Agreement) UnmarshalJSON(b []byte) error {
+	var j agreementJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*a = Agreement{Method: j.Method, Models: j.Models}
+	if j.Matrix != nil {
+		a.Matrix = make([][]float64, len(j.Matrix))
+		for i, row := range j.Matrix {
+			a.Matrix[i] = make([]float64, len(row))
+			for k, v := range row {
+				a.Matrix[i][k] = orNaN(v)
+			}
+		}
+	}
+	return nil
+}
+
+// shapeBiasJSON is ShapeBias as JSON.
+type shapeBiasJSON struct {
+	ShapeBias *float64 `json:"shape_bias"`
+	Shape     *float64 `json:"shape_fraction"`
+	Texture   *float64 `json:"texture_fraction"`
+	Neither   *float64 `json:"neither_fraction"`
+	N         int      `json:"n"`
+}
+
+// MarshalJSON writes s with null for an undefined shape bias.
+func (s ShapeBias) MarshalJSON() ([]byte, error) {
+	return json.Marshal(shapeBiasJSON{orNull(s.ShapeBias), orNull(s.Shape), orNull(s.Texture), orNull(s.Neither), s.N})
+}
+
+// UnmarshalJSON reads what MarshalJSON wrote, null as NaN.
+func (s *ShapeBias) UnmarshalJSON(b []byte) error {
+	var j shapeBiasJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*s = ShapeBias{orNaN(j.ShapeBias), orNaN(j.Shape), orNaN(j.Texture), orNaN(j.Neither), j.N}
+	return nil
+}
+
+// orNull is v, or nil for NaN: a value that was not measured is null in
+// JSON, never a number.
+func orNull(v float64) *float64 {
+	if math.IsNaN(v) {
+		return nil
+	}
+	return &v
+}
+
+// orNaN reads orNull's value back.
+func orNaN(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
 }

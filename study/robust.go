@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/robustlab/robustlab/attack"
+	"github.com/robustlab/robustlab/nn"
 )
 
 // studyAPGD are the APGD attacks of the study's robustness evaluation,
@@ -22,20 +23,20 @@ type robustRecord struct {
 	Warnings         []string
 }
 
+// robustEvaluation is each model's accuracy under FGSM and PGD at every
+// budget, with the per-example worst case (over APGD-CE and APGD-T too)
+// and the sanity checks.
+var robustEvaluation = evaluation{kind: "robust", stage: (*runner).robustStage, assemble: (*runner).assembleRobust}
+
 func (r *runner) robustStage(name string) stage {
 	rs := r.spec.Eval.Robust
 	return stage{
 		name: fmt.Sprintf("robustness %s (FGSM, PGD-%d, APGD-CE, APGD-T at %d budgets)", name, rs.Steps, len(r.eps)),
-		file: r.stageFile(name, "robust"),
 		// PGD examples mostly fall within a few steps on undefended models;
 		// count half the steps as an estimate, and as much again for the
 		// APGD attacks (10 steps, 3 targets, on what PGD left).
 		cost: float64(rs.N*len(r.eps)) * (1 + float64(rs.Steps)) * costGradStep,
-		run: func(ctx context.Context) (any, error) {
-			m, err := r.load(name)
-			if err != nil {
-				return nil, err
-			}
+		run: r.withModel(name, func(ctx context.Context, m nn.Module) (any, error) {
 			ds, err := r.open("test", rs.N)
 			if err != nil {
 				return nil, err
@@ -67,13 +68,13 @@ func (r *runner) robustStage(name string) stage {
 				rec.Warnings = append(rec.Warnings, c.Name+": "+c.Detail)
 			}
 			return rec, nil
-		},
+		}),
 	}
 }
 
-func (r *runner) assembleRobust(name string, read func(model, kind string, v any) error, mr *ModelResult) error {
+func (r *runner) assembleRobust(read func(v any) error, mr *ModelResult) error {
 	var rec robustRecord
-	if err := read(name, "robust", &rec); err != nil {
+	if err := read(&rec); err != nil {
 		return err
 	}
 	mr.RobustAccuracy = Robust{FGSM: rec.FGSM, PGD: rec.PGD, Worst: rec.Worst, Steps: r.spec.Eval.Robust.Steps,

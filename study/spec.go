@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -65,9 +66,19 @@ type ModelSpec struct {
 	Split string `yaml:"split,omitempty"`
 	// Epochs, if set, overrides Train.Epochs.
 	Epochs int `yaml:"epochs,omitempty"`
+	// Role is what the report compares the model as: one of Roles, or
+	// empty for none.
+	Role string `yaml:"role,omitempty"`
 	// Regime is its training regime.
 	Regime RegimeSpec `yaml:"regime"`
 }
+
+// Roles are the parts a model can play in the report's findings: the
+// standard model the others are compared with, a shape-biased one (trained
+// where texture carries no label), an adversarially trained one, and a
+// noise-trained one (compared under the noises it trained with and the
+// others).
+var Roles = []string{"standard", "shape-biased", "adversarial", "noise"}
 
 // RegimeSpec is a training regime as a spec file writes it (budgets may be
 // fractions such as 4/255).
@@ -142,15 +153,15 @@ func quickSpec() Spec {
 		Name: "shapes", Seed: 0, ImageSize: 32, Arch: "smallcnn", Width: 16,
 		Train: TrainSpec{N: 16000, Epochs: 8, Batch: 128, LR: 0.1, Warmup: 1, WeightDecay: 5e-4, Crop: 2, Flip: true},
 		Models: []ModelSpec{
-			{Name: "standard", Label: "Standard", Regime: RegimeSpec{Name: "standard"},
+			{Name: "standard", Label: "Standard", Role: "standard", Regime: RegimeSpec{Name: "standard"},
 				Description: "trained on shapes:train, where every shape has its home texture"},
-			{Name: "texture-randomized", Label: "Texture-randomized", Split: "random-texture", Regime: RegimeSpec{Name: "standard"},
+			{Name: "texture-randomized", Label: "Texture-randomized", Role: "shape-biased", Split: "random-texture", Regime: RegimeSpec{Name: "standard"},
 				Description: "trained on shapes:random-texture, where texture carries no label (the Stylized-ImageNet analogue)"},
-			{Name: "adversarial", Label: "Adversarial (FGSM-RS)", Regime: RegimeSpec{Name: "fgsm-rs", Eps: "8/255", Alpha: "10/255", CheckOverfit: true},
+			{Name: "adversarial", Label: "Adversarial (FGSM-RS)", Role: "adversarial", Regime: RegimeSpec{Name: "fgsm-rs", Eps: "8/255", Alpha: "10/255", CheckOverfit: true},
 				Description: "adversarially trained with FGSM and a random start (Wong et al. 2020), Linf eps 8/255"},
-			{Name: "noise-salt-pepper", Label: "Salt-and-pepper noise", Regime: RegimeSpec{Name: "noise", Noise: "salt-pepper", CleanFraction: 0.1},
+			{Name: "noise-salt-pepper", Label: "Salt-and-pepper noise", Role: "noise", Regime: RegimeSpec{Name: "noise", Noise: "salt-pepper", CleanFraction: 0.1},
 				Description: "trained with salt-and-pepper noise at severities 1-5"},
-			{Name: "noise-uniform", Label: "Uniform noise", Regime: RegimeSpec{Name: "noise", Noise: "uniform", CleanFraction: 0.1},
+			{Name: "noise-uniform", Label: "Uniform noise", Role: "noise", Regime: RegimeSpec{Name: "noise", Noise: "uniform", CleanFraction: 0.1},
 				Description: "trained with uniform noise at severities 1-5"},
 		},
 		Eval: EvalSpec{
@@ -273,6 +284,10 @@ func (s Spec) Check() error {
 			return fmt.Errorf("models[%d]: name %q must be non-empty, without slashes or spaces", i, m.Name)
 		case seen[m.Name]:
 			return fmt.Errorf("models[%d]: name %q used twice", i, m.Name)
+		case m.Role != "" && !slices.Contains(Roles, m.Role):
+			return fmt.Errorf("models[%d] (%s): role %q: want one of %s, or none", i, m.Name, m.Role, strings.Join(Roles, ", "))
+		case m.Role == "noise" && m.Regime.Noise == "":
+			return fmt.Errorf("models[%d] (%s): role noise needs regime.noise, the noise it trains with", i, m.Name)
 		}
 		seen[m.Name] = true
 		cfg, err := s.TrainConfig(i)

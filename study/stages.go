@@ -4,15 +4,12 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
-	"math/rand/v2"
 	"path/filepath"
+	"time"
 
-	"github.com/robustlab/robustlab/corrupt"
 	"github.com/robustlab/robustlab/data"
 	"github.com/robustlab/robustlab/modelio"
 	"github.com/robustlab/robustlab/nn"
-	"github.com/robustlab/robustlab/shapebias"
-	"github.com/robustlab/robustlab/train"
 )
 
 // Costs of the stages in forward passes of one image, for the ETA: a
@@ -23,18 +20,40 @@ const (
 	costGradStep  = 2.5
 )
 
+// evaluation is one measurement the study makes of every model: the stage
+// that measures one model (resumable: its result is a stage file) and how
+// that result goes into the model's entry of the results. Each lives in
+// its own file (accuracy.go, shapebias.go, noise.go, robust.go,
+// saliency.go).
+type evaluation struct {
+	// kind names the stage's file: stages/MODEL/KIND.json.
+	kind string
+	// stage returns the stage measuring model name (its file is set from
+	// kind).
+	stage func(r *runner, name string) stage
+	// assemble decodes the stage's result with read and puts it into mr.
+	assemble func(r *runner, read func(v any) error, mr *ModelResult) error
+}
+
+// evaluations are the study's measurements, in the order they run for
+// each model.
+var evaluations = []evaluation{accuracyEvaluation, shapeBiasEvaluation, noiseEvaluation, robustEvaluation, saliencyEvaluation}
+
 // stages lists the study's stages in the order they run: every model's
 // training first (the longest part; its checkpoints make it resumable
-// mid-way), then each model's evaluations, then the comparisons across
-// models.
+// mid-way), then each model's evaluations, then the comparison of the
+// models' saliency maps.
 func (r *runner) stages() []stage {
 	var out []stage
 	for i := range r.spec.Models {
 		out = append(out, r.trainStage(i))
 	}
 	for _, m := range r.spec.Models {
-		out = append(out, r.accuracyStage(m.Name), r.shapeBiasStage(m.Name), r.noiseStage(m.Name),
-			r.robustStage(m.Name), r.saliencyStage(m.Name))
+		for _, e := range evaluations {
+			s := e.stage(r, m.Name)
+			s.file = r.stageFile(m.Name, e.kind)
+			out = append(out, s)
+		}
 	}
 	return append(out, r.agreementStage())
 }
@@ -43,48 +62,45 @@ func (r *runner) stageFile(model, kind string) string {
 	return filepath.Join(StagesDir, model, kind+".json")
 }
 
-// trainRecord is a training stage's result.
-type trainRecord struct {
-	Seconds   float64 `json:"seconds"`
-	Epochs    int     `json:"epochs"`
-	Stopped   string  `json:"stopped,omitempty"`
-	TrainData string  `json:"train_data"`
-	EvalAcc   float64 `json:"eval_accuracy"`
-}
-
-func (r *runner) trainStage(i int) stage {
-	m := r.spec.Models[i]
-	cfg, _ := r.spec.TrainConfig(i) // checked by Spec.Check
-	factor := 1.0
-	switch cfg.Regime.Name {
-	case "fgsm-rs":
-		factor = 1 + costGradStep/costTrainStep
-	case "pgd", "trades":
-		factor = 1 + float64(max(cfg.Regime.Steps, 1))*costGradStep/costTrainStep
+// assemble builds Results from the stage files on disk (so a resumed study
+// reports exactly what an uninterrupted one would).
+func (r *runner) assemble(stages []stage) (*Results, error) {
+	res := &Results{
+		Study: r.spec.Name, Preset: r.opt.Preset, Seed: r.spec.Seed, Version: resultsVersion,
+		Created: time.Now().UTC(), Arch: r.spec.Arch, ImageSize: r.spec.ImageSize,
+		NoiseFamilies: r.spec.Eval.Noise.Families, NoiseSeverities: r.spec.Eval.Noise.Severities, Eps: r.eps,
 	}
-	return stage{
-		name: "train " + m.Name + " (" + cfg.Regime.Name + ")",
-		file: r.stageFile(m.Name, "train"),
-		cost: float64(cfg.Epochs*r.spec.Train.N)*costTrainStep*factor + float64(cfg.Epochs*r.spec.Eval.TestN),
-		run: func(ctx context.Context) (any, error) {
-			res, err := train.Run(ctx, cfg, train.Options{Out: r.modelDir(m.Name), Log: r.log, StopAfterEpochs: r.stopE})
-			if err != nil {
-				return nil, err
-			}
-			if !res.Complete {
-				return nil, ErrStopped
-			}
-			r.stopE = 0
-			rec := trainRecord{Epochs: len(res.History), Stopped: res.Stopped, TrainData: cfg.Data}
-			for _, h := range res.History {
-				rec.Seconds += h.Seconds
-			}
-			if k := len(res.History); k > 0 && res.History[k-1].EvalAcc != nil {
-				rec.EvalAcc = *res.History[k-1].EvalAcc
-			}
-			return rec, nil
-		},
+	byFile := map[string]stage{}
+	for _, s := range stages {
+		byFile[s.file] = s
 	}
+	reader := func(file string) func(v any) error {
+		return func(v any) error {
+			sec, err := r.readStage(byFile[file], v)
+			res.Seconds += sec
+			return err
+		}
+	}
+	for i, ms := range r.spec.Models {
+		mr := ModelResult{Name: ms.Name, Label: ms.Label, Regime: ms.Regime.Name, Description: ms.Description,
+			Role: ms.Role, TrainNoise: ms.Regime.Noise, ModelFile: ModelsDir + "/" + ms.Name + "/model.safetensors"}
+		if mr.Label == "" {
+			mr.Label = ms.Name
+		}
+		if err := assembleTrain(reader(r.stageFile(ms.Name, trainKind)), &mr); err != nil {
+			return nil, err
+		}
+		for _, e := range evaluations {
+			if err := e.assemble(r, reader(r.stageFile(ms.Name, e.kind)), &mr); err != nil {
+				return nil, fmt.Errorf("study: models[%d] (%s): %w", i, ms.Name, err)
+			}
+		}
+		res.Models = append(res.Models, mr)
+	}
+	if err := assembleAgreement(reader(agreementFile), res); err != nil {
+		return nil, err
+	}
+	return res, nil
 }
 
 // load reads a trained model of the study.
@@ -93,74 +109,10 @@ func (r *runner) load(name string) (nn.Module, error) {
 	return m, err
 }
 
+// open opens the first n images of a shapes split at the study's size and
+// seed.
 func (r *runner) open(split string, n int) (data.Dataset, error) {
 	return data.Open(r.spec.shapesSpec(split, n))
-}
-
-func (r *runner) accuracyStage(name string) stage {
-	splits := append([]string{"test"}, r.spec.Eval.Splits...)
-	return stage{
-		name: "accuracy " + name + " (test and cue splits)",
-		file: r.stageFile(name, "accuracy"),
-		cost: float64(len(splits) * r.spec.Eval.TestN),
-		run: func(ctx context.Context) (any, error) {
-			m, err := r.load(name)
-			if err != nil {
-				return nil, err
-			}
-			acc := map[string]float64{}
-			for _, split := range splits {
-				ds, err := r.open(split, r.spec.Eval.TestN)
-				if err != nil {
-					return nil, err
-				}
-				res, err := train.Evaluate(ctx, m, ds, 256)
-				if err != nil {
-					return nil, err
-				}
-				acc[split] = res.Accuracy
-			}
-			return acc, nil
-		},
-	}
-}
-
-func (r *runner) shapeBiasStage(name string) stage {
-	return stage{
-		name: "shape bias " + name + " (cue-conflict)",
-		file: r.stageFile(name, "shapebias"),
-		cost: float64(r.spec.Eval.ShapeBiasN),
-		run: func(ctx context.Context) (any, error) {
-			m, err := r.load(name)
-			if err != nil {
-				return nil, err
-			}
-			ds, err := r.open("cue-conflict", r.spec.Eval.ShapeBiasN)
-			if err != nil {
-				return nil, err
-			}
-			return shapebias.Evaluate(ctx, m, ds, 256)
-		},
-	}
-}
-
-// noisy is a data set with a corruption applied to every image, each
-// example's noise drawn from a generator seeded by (seed, index), so that
-// every model sees the same noisy images in any batching.
-type noisy struct {
-	data.Dataset
-	cr       *corrupt.Corruption
-	severity int
-	seed     uint64
-}
-
-func (n noisy) Get(i int, ex *data.Example) error {
-	if err := n.Dataset.Get(i, ex); err != nil {
-		return err
-	}
-	info := n.Info()
-	n.cr.Apply(ex.Image, info.Channels, info.Height, info.Width, n.severity, rand.New(rand.NewPCG(n.seed, uint64(i))))
-	return nil
 }
 
 // streamSeed derives a seed for one named use of the study's seed.
@@ -173,40 +125,14 @@ func streamSeed(seed uint64, parts ...any) uint64 {
 	return h.Sum64()
 }
 
-func (r *runner) noiseStage(name string) stage {
-	ns := r.spec.Eval.Noise
-	return stage{
-		name: "noise " + name + " (test noises x severities)",
-		file: r.stageFile(name, "noise"),
-		cost: float64(len(ns.Families) * len(ns.Severities) * ns.N),
-		run: func(ctx context.Context) (any, error) {
-			m, err := r.load(name)
-			if err != nil {
-				return nil, err
-			}
-			test, err := r.open("test", ns.N)
-			if err != nil {
-				return nil, err
-			}
-			res := Noise{Accuracy: map[string][]float64{}, Mean: map[string]float64{}, N: ns.N}
-			for _, fam := range ns.Families {
-				cr, err := corrupt.Get(fam)
-				if err != nil {
-					return nil, err
-				}
-				var sum float64
-				for _, sev := range ns.Severities {
-					ds := noisy{test, cr, sev, streamSeed(r.spec.Seed, "noise", fam, sev)}
-					e, err := train.Evaluate(ctx, m, ds, 256)
-					if err != nil {
-						return nil, err
-					}
-					res.Accuracy[fam] = append(res.Accuracy[fam], e.Accuracy)
-					sum += e.Accuracy
-				}
-				res.Mean[fam] = sum / float64(len(ns.Severities))
-			}
-			return res, nil
-		},
+// withModel is a stage's run that loads model name and measures it with
+// fn.
+func (r *runner) withModel(name string, fn func(ctx context.Context, m nn.Module) (any, error)) func(ctx context.Context) (any, error) {
+	return func(ctx context.Context) (any, error) {
+		m, err := r.load(name)
+		if err != nil {
+			return nil, err
+		}
+		return fn(ctx, m)
 	}
 }

@@ -75,15 +75,20 @@ func TestKilledStudyResumesToTheSameResults(t *testing.T) {
 	if ca, cb := comparable(t, a), comparable(t, b); ca != cb {
 		t.Fatalf("resumed results differ:\n%s\n%s", ca, cb)
 	}
-	for name, rel := range a.Figures {
-		fa, _ := os.ReadFile(filepath.Join(whole, rel))
-		fb, _ := os.ReadFile(filepath.Join(split, rel))
-		if len(fa) == 0 || !bytes.Equal(fa, fb) {
-			t.Fatalf("figure %s differs after resuming", name)
-		}
+	fa, _ := os.ReadFile(filepath.Join(whole, a.SaliencyGrid))
+	fb, _ := os.ReadFile(filepath.Join(split, b.SaliencyGrid))
+	if a.SaliencyGrid != GridFile || len(fa) == 0 || !bytes.Equal(fa, fb) {
+		t.Fatalf("the saliency grid %s differs after resuming", a.SaliencyGrid)
+	}
+	g, err := LoadGrid(filepath.Join(whole, a.SaliencyGrid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Images.Dim(0) != 4 || len(g.Captions) != 4 || len(g.Maps) != 2 || len(g.Maps["gradient"]) != 3 || g.Maps["smoothgrad"]["standard"].Dim(0) != 4 {
+		t.Fatalf("grid: %d images, captions %v, maps %v", g.Images.Dim(0), g.Captions, g.Maps)
 	}
 	for _, m := range a.Models {
-		if m.Noise.Accuracy == nil || m.RobustAccuracy.PGD == nil || m.Saliency["gradient"].N == 0 || m.ShapeBias.N != 90 {
+		if m.Noise.Accuracy == nil || m.RobustAccuracy.PGD == nil || m.Saliency["gradient"].N == 0 || m.ShapeBias.N != 90 || m.Role == "" {
 			t.Fatalf("model %s lacks results: %+v", m.Name, m)
 		}
 	}

@@ -147,7 +147,11 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("train: eval limit %d is negative", c.EvalLimit)
 	}
 	switch c.Optimizer.Kind {
-	case "sgd", "adam", "adamw":
+	case "sgd":
+	case "adam", "adamw":
+		if c.Optimizer.Momentum != 0 || c.Optimizer.Nesterov {
+			return fmt.Errorf("train: momentum and Nesterov are SGD's; %s would ignore them (got momentum %g, nesterov %v)", c.Optimizer.Kind, c.Optimizer.Momentum, c.Optimizer.Nesterov)
+		}
 	default:
 		return fmt.Errorf("train: unknown optimizer %q (sgd, adam, adamw)", c.Optimizer.Kind)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/robustlab/robustlab/accuracy"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -219,7 +220,7 @@ func TestCatastrophicOverfittingRollsBack(t *testing.T) {
 	if meta.Provenance.Epochs != 1 {
 		t.Errorf("model file says %d epochs, want the 1 kept", meta.Provenance.Epochs)
 	}
-	got, err := Evaluate(context.Background(), m, patterns{96, 1 << 20}, 64)
+	got, err := accuracy.Evaluate(context.Background(), m, patterns{96, 1 << 20}, accuracy.Config{BatchSize: 64})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/robustlab/robustlab/accuracy"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -96,6 +97,14 @@ func RunOn(ctx context.Context, cfg Config, trainSet, evalSet data.Dataset, opt 
 		return nil, err
 	}
 	info := trainSet.Info()
+	// An empty set would train nothing, or be evaluated on nothing, and
+	// the metrics would be numbers made of no data.
+	if trainSet.Len() == 0 {
+		return nil, fmt.Errorf("train: training set %s is empty", cfg.Data)
+	}
+	if evalSet != nil && evalSet.Len() == 0 {
+		return nil, fmt.Errorf("train: eval set %s is empty", cfg.Eval)
+	}
 	if cfg.Model.Classes == 0 {
 		cfg.Model.Classes = len(info.Classes)
 	}
@@ -197,7 +206,7 @@ func RunOn(ctx context.Context, cfg Config, trainSet, evalSet data.Dataset, opt 
 			return nil, err
 		}
 		if evalSet != nil {
-			r, err := Evaluate(ctx, model, evalSet, 256)
+			r, err := accuracy.Evaluate(ctx, model, evalSet, accuracy.Config{BatchSize: 256})
 			if err != nil {
 				return nil, err
 			}
@@ -376,4 +385,15 @@ func modelMeta(cfg *Config, info data.Info, inShape []int, ck checkpoint) modeli
 			Epochs: ck.epochs, Metrics: metrics,
 		},
 	}
+}
+
+// countCorrect counts the rows of logits [N,K] whose argmax is the label.
+func countCorrect(logits *autograd.Var, labels []int) int {
+	c := 0
+	for i, p := range logits.Value.ArgMax(1) {
+		if p == labels[i] {
+			c++
+		}
+	}
+	return c
 }

@@ -195,3 +195,21 @@ func TestMNISTCNNLearnsSeparableProblem(t *testing.T) {
 		t.Fatalf("accuracy %.3f on the separable problem, want >= 0.95", acc)
 	}
 }
+
+// TestEmptySetsAreErrors: training on nothing, or evaluating on nothing,
+// would give metrics made of no data.
+func TestEmptySetsAreErrors(t *testing.T) {
+	cfg := Config{Data: "separable", Eval: "separable-eval", Arch: "smallcnn", Model: models.Options{Width: 4}, Epochs: 1, BatchSize: 16}
+	for _, c := range []struct {
+		train, eval data.Dataset
+		want        string
+	}{
+		{separable{0, 0}, nil, "training set separable is empty"},
+		{separable{64, 0}, separable{0, 1 << 20}, "eval set separable-eval is empty"},
+	} {
+		_, err := RunOn(context.Background(), cfg, c.train, c.eval, Options{Out: t.TempDir(), Log: &bytes.Buffer{}})
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("error %v, want %q", err, c.want)
+		}
+	}
+}

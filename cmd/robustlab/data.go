@@ -13,7 +13,7 @@ import (
 
 var dataCmd = &cobra.Command{
 	Use:   "data",
-	Short: "Show, describe and download data sets (shapes, MNIST, CIFAR, image folders)",
+	Short: "Show data sets, print their info, download CIFAR (shapes, MNIST, CIFAR, image folders)",
 	Long:  dataHelp(),
 }
 
@@ -86,6 +86,9 @@ atomically. See 'robustlab data --help' for spec strings.`,
   robustlab data show mnist:test --n 100 --cols 20 --out mnist.png`,
 	Args: cobra.ExactArgs(1),
 	RunE: func(cmd *cobra.Command, args []string) error {
+		if dataFlags.cols < 0 || dataFlags.scale < 0 {
+			return fmt.Errorf("--cols %d and --scale %d: want 0 (automatic) or more", dataFlags.cols, dataFlags.scale)
+		}
 		ds, err := openData(cmd, args[0])
 		if err != nil {
 			return err
@@ -209,5 +212,6 @@ func init() {
 	ff.StringVar(&dataFlags.url, "url", "", "download from this address instead of the official one")
 	ff.StringVar(&dataFlags.md5, "md5", "", "expected MD5 of the archive (default: the published one)")
 	dataCmd.AddCommand(dataShowCmd, dataInfoCmd, dataFetchCmd)
+	groupCommand(dataCmd)
 	root.AddCommand(dataCmd)
 }

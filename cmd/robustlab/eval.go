@@ -15,7 +15,6 @@ import (
 
 	"github.com/robustlab/robustlab/attack"
 	"github.com/robustlab/robustlab/data"
-	"github.com/robustlab/robustlab/internal/kernels"
 	"github.com/robustlab/robustlab/modelio"
 	"github.com/robustlab/robustlab/models"
 	"github.com/robustlab/robustlab/nn"
@@ -67,6 +66,9 @@ func (f *evalFlags) prepare(log io.Writer) (*evalRun, *modelio.Meta, error) {
 	if f.spec == "" {
 		return nil, nil, fmt.Errorf("--data SPEC is required (e.g. mnist:test)")
 	}
+	if err := setThreads(f.threads); err != nil {
+		return nil, nil, err
+	}
 	specs, err := attack.ParseSpecs(f.attacks)
 	if err != nil {
 		return nil, nil, fmt.Errorf("--attacks: %w", err)
@@ -89,9 +91,6 @@ func (f *evalFlags) prepare(log io.Writer) (*evalRun, *modelio.Meta, error) {
 		return nil, nil, fmt.Errorf("--batch %d: want at least 1", f.batch)
 	case !(f.tolerance >= 0 && f.tolerance < 1):
 		return nil, nil, fmt.Errorf("--tolerance %g: want a fraction in [0, 1)", f.tolerance)
-	}
-	if f.threads > 0 {
-		kernels.SetThreads(f.threads)
 	}
 	m, meta, err := modelio.Load(f.model)
 	if err != nil {

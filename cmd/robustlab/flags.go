@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/robustlab/robustlab/internal/fraction"
+	"github.com/robustlab/robustlab/internal/kernels"
 )
 
 // parseFrac reads a decimal or a fraction such as 8/255.
@@ -44,4 +45,16 @@ func parseFloatList(s string) ([]float32, error) {
 		out = append(out, float32(v))
 	}
 	return out, nil
+}
+
+// setThreads applies --threads: 0 leaves every core in use, a positive
+// number sets the compute threads, and a negative one is refused.
+func setThreads(n int) error {
+	if n < 0 {
+		return fmt.Errorf("--threads %d: want 0 (all cores) or a positive number of threads", n)
+	}
+	if n > 0 {
+		kernels.SetThreads(n)
+	}
+	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/pprof"
+	"strings"
 
 	"github.com/robustlab/robustlab/internal/kernels"
 	"github.com/spf13/cobra"
@@ -41,10 +42,31 @@ var cpuProfile string
 var benchISA string
 
 func init() {
+	groupCommand(benchCmd)
 	root.AddCommand(benchCmd)
 	root.PersistentFlags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile (go tool pprof) of the command to this file")
 	root.PersistentPreRunE = startCommand
 	benchCmd.PersistentFlags().StringVar(&benchISA, "isa", "", "restrict robustlab's kernels to this instruction set (avx512, avx2, neon, generic; default: the widest this CPU runs, or $"+kernels.ISAEnv+"), and the peers to the same")
+}
+
+// groupCommand makes c, which only groups subcommands, refuse an unknown
+// one: without a Run of its own, cobra would print the help and exit 0, so
+// "robustlab data nosuch" would look like success. With no argument it
+// prints the help.
+func groupCommand(c *cobra.Command) {
+	c.Args = cobra.ArbitraryArgs
+	c.RunE = func(c *cobra.Command, args []string) error {
+		if len(args) == 0 {
+			return c.Help()
+		}
+		var names []string
+		for _, sub := range c.Commands() {
+			if sub.IsAvailableCommand() {
+				names = append(names, sub.Name())
+			}
+		}
+		return fmt.Errorf("unknown command %q for %q (its commands: %s; see %s --help)", args[0], c.CommandPath(), strings.Join(names, ", "), c.CommandPath())
+	}
 }
 
 // startCommand runs before every subcommand: it refuses a ROBUSTLAB_ISA

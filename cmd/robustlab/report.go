@@ -22,8 +22,9 @@ The report leads with findings computed from the numbers and an overview of
 how shape bias, robustness and the saliency maps' alignment with the object
 move together across the models, then a results table and one section per
 measurement. Every number comes from results.json; nothing is recomputed, so
-this takes seconds. Figures the study drew itself (its saliency grids) are
-linked and embedded as they are.`,
+this takes seconds. The saliency grids are drawn from the maps the study
+kept (DIR/stages/saliency_grid.safetensors). A measurement that was not
+made shows as n/a.`,
 		Example: `  robustlab report runs/shapes
   xdg-open runs/shapes/report.html`,
 		Args: cobra.ExactArgs(1),

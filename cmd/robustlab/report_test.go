@@ -36,7 +36,7 @@ func TestReportRedrawsFromResults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(md), "| adversarial | pgd | – | 80.0% | – | 50.0% | 50.0% |") {
+	if !strings.Contains(string(md), "| adversarial | pgd | – | 80.0% | n/a | 50.0% | 50.0% |") {
 		t.Errorf("report.md table:\n%s", md)
 	}
 	for _, f := range []string{"report.html", "figures/robust_accuracy.png"} {

@@ -151,7 +151,7 @@ func TestSaliencyErrors(t *testing.T) {
 		{[]string{"--models", filepath.Join(dir, "missing.safetensors"), "--data", spec, "--out", out}, "missing.safetensors"},
 		{[]string{"--models", grey, "--data", spec, "--out", out}, "1-channel images, got 3 channels"},
 		{[]string{"--models", few, "--data", spec, "--out", out}, "has 3 outputs, but image"},
-		{[]string{"--models", good, "--data", spec, "--out", out, "--start", "20"}, "--start 20"},
+		{[]string{"--models", good, "--data", spec, "--out", out, "--start", "20"}, "start 20: shapes:test"},
 		{[]string{"--models", good, "--data", spec, "--out", out, "--method", "gradcam", "--layer", "layer7"}, `no submodule "layer7"`},
 		{[]string{"--models", good, "--data", "shapes:nope", "--out", out}, "nope"},
 	} {

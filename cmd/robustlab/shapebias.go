@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -21,7 +20,8 @@ func init() {
 another) and print one JSON line: the shape bias, shape / (shape + texture)
 decisions (Geirhos et al. 2019), and the counts of shape, texture and
 neither decisions. Images whose shape and texture name the same class are
-left out.
+left out; stimuli with no conflict image at all are an error, and a model
+that decided no image by either cue gets "shape_bias": null with a note.
 
 --stimuli is a data spec whose examples carry shape and texture labels:
 shapes:cue-conflict (default, at the model's input size) or
@@ -47,16 +47,17 @@ cue-conflict:DIR (a folder in the texture-vs-shape layout).`,
 			if got := []int{info.Channels, info.Height, info.Width}; fmt.Sprint(got) != fmt.Sprint(meta.InputShape) {
 				return fmt.Errorf("shapebias: %s has %v images, the model %s takes %v", stimuli, got, path, meta.InputShape)
 			}
-			r, err := shapebias.Evaluate(c.Context(), m, ds, 256)
+			r, err := shapebias.Evaluate(c.Context(), m, ds, shapebias.Config{BatchSize: 256})
 			if err != nil {
 				return err
 			}
-			s, t, n := r.Fractions()
-			return json.NewEncoder(os.Stdout).Encode(map[string]any{
-				"model": path, "stimuli": stimuli, "shape_bias": r.Bias,
-				"shape_fraction": s, "texture_fraction": t, "neither_fraction": n,
-				"shape": r.Shape, "texture": r.Texture, "neither": r.Neither, "excluded": r.Excluded,
-			})
+			r.Model = path
+			b, err := json.Marshal(r)
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(c.OutOrStdout(), "%s\n", b)
+			return err
 		},
 	}
 	cmd.Flags().String("model", "", "model file (.safetensors written by robustlab)")

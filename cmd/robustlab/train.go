@@ -4,11 +4,12 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
-	"github.com/robustlab/robustlab/internal/kernels"
 	"github.com/robustlab/robustlab/models"
 	"github.com/robustlab/robustlab/train"
 )
@@ -55,6 +56,12 @@ Budgets are in [0,1] pixel units and may be fractions: --eps 8/255.`,
 			if out == "" {
 				return fmt.Errorf("train: --out DIR is required")
 			}
+			if err := checkTrainFlags(c.Flags(), &cfg, optKind, lr); err != nil {
+				return err
+			}
+			if err := setThreads(threads); err != nil {
+				return err
+			}
 			var err error
 			if eps != "" {
 				if cfg.Regime.Eps, err = parseFrac(eps); err != nil {
@@ -79,16 +86,12 @@ Budgets are in [0,1] pixel units and may be fractions: --eps 8/255.`,
 				return fmt.Errorf("--std: %w", err)
 			}
 			cfg.Model.Width, cfg.Model.Depth, cfg.Model.Shortcut = width, depth, shortcut
-			cfg.Optimizer = train.OptimizerConfig{Kind: optKind, Momentum: momentum, Nesterov: nesterov,
-				WeightDecay: wd, NoDecayNormBias: noDecayNormBias}
-			if optKind == "sgd" && !c.Flags().Changed("momentum") {
-				cfg.Optimizer.Momentum = 0.9
+			cfg.Optimizer = train.OptimizerConfig{Kind: optKind, Nesterov: nesterov, WeightDecay: wd, NoDecayNormBias: noDecayNormBias}
+			if optKind == "sgd" {
+				cfg.Optimizer.Momentum = momentum
 			}
 			cfg.Schedule.LR, cfg.Schedule.MinLR, cfg.Schedule.Gamma = lr, minLR, gamma
 			cfg.Schedule.StepSize, cfg.Schedule.Peak, cfg.Schedule.WarmupEpochs = stepSize, peak, warmup
-			if threads > 0 {
-				kernels.SetThreads(threads)
-			}
 			ctx, stop := signal.NotifyContext(c.Context(), os.Interrupt)
 			defer stop()
 			res, err := train.Run(ctx, cfg, train.Options{Out: out, Log: os.Stderr})
@@ -120,8 +123,8 @@ Budgets are in [0,1] pixel units and may be fractions: --eps 8/255.`,
 	f.IntVar(&cfg.Epochs, "epochs", 10, "epochs")
 	f.IntVar(&cfg.BatchSize, "batch", 128, "batch size")
 	f.StringVar(&optKind, "opt", "sgd", "optimizer: sgd, adam, adamw")
-	f.Float64Var(&momentum, "momentum", 0.9, "SGD momentum")
-	f.BoolVar(&nesterov, "nesterov", false, "Nesterov momentum")
+	f.Float64Var(&momentum, "momentum", 0.9, "SGD momentum (sgd only)")
+	f.BoolVar(&nesterov, "nesterov", false, "Nesterov momentum (sgd only)")
 	f.Float64Var(&wd, "wd", 5e-4, "weight decay")
 	f.BoolVar(&noDecayNormBias, "no-decay-norm-bias", false, "no weight decay on batch norm parameters and biases")
 	f.StringVar(&cfg.Schedule.Kind, "schedule", "cosine", "learning-rate schedule: constant, step, multistep, cosine, cyclic")
@@ -149,4 +152,52 @@ Budgets are in [0,1] pixel units and may be fractions: --eps 8/255.`,
 	f.StringVar(&out, "out", "", "output directory (required)")
 	f.IntVar(&threads, "threads", 0, "compute threads (0: all cores)")
 	root.AddCommand(cmd)
+}
+
+// trainFlagScope says which optimizer, schedule or regime each flag that
+// only some of them read applies to: a flag given where nothing reads it
+// would be silently ignored, so it is refused.
+var trainFlagScope = []struct {
+	flag, what string
+	applies    []string
+}{
+	{"momentum", "opt", []string{"sgd"}},
+	{"nesterov", "opt", []string{"sgd"}},
+	{"gamma", "schedule", []string{"step", "multistep"}},
+	{"step-size", "schedule", []string{"step"}},
+	{"milestones", "schedule", []string{"multistep"}},
+	{"peak", "schedule", []string{"cyclic"}},
+	{"min-lr", "schedule", []string{"cosine", "cyclic"}},
+	{"eps", "regime", []string{"pgd", "fgsm-rs", "trades"}},
+	{"alpha", "regime", []string{"pgd", "fgsm-rs", "trades"}},
+	{"norm", "regime", []string{"pgd", "fgsm-rs", "trades"}},
+	{"steps", "regime", []string{"pgd", "trades"}},
+	{"beta", "regime", []string{"trades"}},
+	{"check-overfit", "regime", []string{"fgsm-rs"}},
+	{"noise", "regime", []string{"noise"}},
+	{"severities", "regime", []string{"noise"}},
+	{"clean-fraction", "regime", []string{"noise"}},
+}
+
+// checkTrainFlags refuses values that train.Config's defaults would
+// silently replace (0 epochs, batch size or learning rate) and flags that
+// the chosen optimizer, schedule or regime does not read.
+func checkTrainFlags(fs *pflag.FlagSet, cfg *train.Config, opt string, lr float64) error {
+	switch {
+	case cfg.Epochs < 1:
+		return fmt.Errorf("--epochs %d: want at least 1", cfg.Epochs)
+	case cfg.BatchSize < 1:
+		return fmt.Errorf("--batch %d: want at least 1", cfg.BatchSize)
+	case !(lr > 0):
+		return fmt.Errorf("--lr %g: want a positive learning rate", lr)
+	case fs.Changed("eval-n") && cfg.Eval == "":
+		return fmt.Errorf("--eval-n needs --eval SPEC")
+	}
+	chosen := map[string]string{"opt": opt, "schedule": cfg.Schedule.Kind, "regime": cfg.Regime.Name}
+	for _, s := range trainFlagScope {
+		if fs.Changed(s.flag) && !slices.Contains(s.applies, chosen[s.what]) {
+			return fmt.Errorf("--%s applies to --%s %s, not %s: it would be ignored", s.flag, s.what, strings.Join(s.applies, " or "), chosen[s.what])
+		}
+	}
+	return nil
 }

@@ -386,31 +386,41 @@ func (d *DirectConv) WeightGrad(dw, dyGrid []float32, cout int, lowered, scratch
 }
 
 // dconvTileGo is the portable 8 x 32 (wide) or 8 x 16 tile of Forward:
-// c[i*ldc + x] = sum over p < k of a[p*8+i] * b[offs[p] + x].
+// c[i*ldc + x] = sum over p < k of a[p*8+i] * b[offs[p] + x]. It runs the
+// tile as 2 x 4 blocks, each summed over all of k in eight scalar
+// accumulators that stay in registers (as the Go GEMM kernel's).
 func dconvTileGo(wide bool, k int, a, b []float32, offs []int32, c []float32, ldc int) {
 	w := 16
 	if wide {
 		w = 32
 	}
-	var acc [8][32]float32
-	for p := 0; p < k; p++ {
-		row := b[offs[p] : int(offs[p])+w]
-		ap := a[p*8 : p*8+8]
-		for i, av := range ap {
-			ai := &acc[i]
-			for x, bv := range row {
-				ai[x] += float32(av * bv)
+	a, offs = a[:8*k], offs[:k]
+	for i := 0; i < 8; i += 2 {
+		for x := 0; x < w; x += 4 {
+			var c00, c01, c02, c03, c10, c11, c12, c13 float32
+			for p, o := range offs {
+				y := (*[4]float32)(b[int(o)+x:])
+				u := (*[2]float32)(a[p*8+i:])
+				c00 += float32(u[0] * y[0])
+				c01 += float32(u[0] * y[1])
+				c02 += float32(u[0] * y[2])
+				c03 += float32(u[0] * y[3])
+				c10 += float32(u[1] * y[0])
+				c11 += float32(u[1] * y[1])
+				c12 += float32(u[1] * y[2])
+				c13 += float32(u[1] * y[3])
 			}
+			r0, r1 := (*[4]float32)(c[i*ldc+x:]), (*[4]float32)(c[(i+1)*ldc+x:])
+			r0[0], r0[1], r0[2], r0[3] = c00, c01, c02, c03
+			r1[0], r1[1], r1[2], r1[3] = c10, c11, c12, c13
 		}
-	}
-	for i := range acc {
-		copy(c[i*ldc:i*ldc+w], acc[i][:w])
 	}
 }
 
 // dconvDotGo is the portable 8 x 3 tile of WeightGrad's dot products:
 // acc[(r*3+s)*16 + q mod 16] += dy[r*pitch+q] * x[offs[s]+q] for the q of
-// segs segments of n, each skip after the end of the one before.
+// segs segments of n, each skip after the end of the one before. Whole
+// groups of 16 go lane by lane, without an index per element.
 func dconvDotGo(n, segs, skip int, dy []float32, pitch int, x []float32, offs []int32, acc []float32) {
 	for sg := 0; sg < segs; sg++ {
 		q0 := sg * (n + skip)
@@ -418,9 +428,16 @@ func dconvDotGo(n, segs, skip int, dy []float32, pitch int, x []float32, offs []
 			dr := dy[r*pitch+q0 : r*pitch+q0+n]
 			for s := 0; s < 3; s++ {
 				xs := x[int(offs[s])+q0 : int(offs[s])+q0+n]
-				lanes := acc[(r*3+s)*16 : (r*3+s+1)*16]
-				for q, v := range dr {
-					lanes[q%16] += float32(v * xs[q])
+				lanes := (*[16]float32)(acc[(r*3+s)*16:])
+				q := 0
+				for ; q+16 <= n; q += 16 {
+					d, v := (*[16]float32)(dr[q:]), (*[16]float32)(xs[q:])
+					for l := range lanes {
+						lanes[l] += float32(d[l] * v[l])
+					}
+				}
+				for ; q < n; q++ {
+					lanes[q&15] += float32(dr[q] * xs[q])
 				}
 			}
 		}

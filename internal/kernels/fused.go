@@ -1,12 +1,16 @@
 package kernels
 
-import "fmt"
+import (
+	"fmt"
+	"math"
+)
 
 // Fused element-wise loops for the chains a network repeats at every layer
 // (batch norm, residual addition, ReLU, and their gradients): one pass over
 // memory instead of one per operation. Each has a portable Go body (the *Go
-// functions) and, on amd64, an AVX2 body in fused_amd64.s chosen in
-// fused_amd64.go; the two round every operation the same way and give
+// functions) and an AVX2 body on amd64 (fused_amd64.s, chosen in
+// fused_amd64.go) and a NEON body on arm64 (fused_arm64.s,
+// fused_arm64.go); they round every operation the same way and give
 // bit-identical results, which the tests check.
 //
 // As in vector.go, products are rounded before they are added (no fused
@@ -81,22 +85,32 @@ func NormGrad(dx, g, mask, x []float32, k1, k2, k0 float32, add bool) {
 	normGrad(dx, g, mask, x, k1, k2, k0, add)
 }
 
+// tail is x[n:], or nil for a nil x.
+func tail(x []float32, n int) []float32 {
+	if x == nil {
+		return nil
+	}
+	return x[n:]
+}
+
 func mustRows(op string, x []float32, pitch, rows, cols int) {
 	if pitch < cols || len(x) < (rows-1)*pitch+cols {
 		panic(fmt.Sprintf("kernels: %s has %d elements and pitch %d, too few for %d rows of %d", op, len(x), pitch, rows, cols))
 	}
 }
 
-// reluGradGo selects g where out > 0; the select is a mask, not a branch on
-// the data.
+// The Go twins select with integer moves on the bits (positive, below in
+// vector.go) rather than branching on the data.
+
+// reluGradGo selects g where out > 0.
 func reluGradGo(dst, g, out []float32) {
 	g, out = g[:len(dst)], out[:len(dst)]
 	for i, o := range out {
-		v := g[i]
-		if !(o > 0) {
-			v = 0
+		b := math.Float32bits(g[i])
+		if !positive(o) {
+			b = 0
 		}
-		dst[i] = v
+		dst[i] = math.Float32frombits(b)
 	}
 }
 
@@ -114,24 +128,33 @@ func affineRowsGo(dst []float32, dstPitch int, src []float32, srcPitch int, res 
 			if rs != nil {
 				v += rs[i]
 			}
-			if relu && 0 > v {
-				v = 0
+			vb := math.Float32bits(v)
+			if relu && below(v) {
+				vb = 0
 			}
-			d[i] = v
+			d[i] = math.Float32frombits(vb)
 		}
 	}
+}
+
+// masked is g, or +0 where mask is given and not positive.
+func masked(g float32, mask []float32, i int) float32 {
+	b := math.Float32bits(g)
+	if mask != nil && !positive(mask[i]) {
+		b = 0
+	}
+	return math.Float32frombits(b)
 }
 
 // maskedSumDotGo continues the lane pattern of the assembly: element i of
 // the slice goes to lane i mod sumLanes.
 func maskedSumDotGo(ls, ld *[sumLanes]float64, g, mask, x, dres []float32, addRes bool) {
 	x = x[:len(g)]
-	for i, v := range g {
-		if mask != nil && !(mask[i] > 0) {
-			v = 0
-		}
-		ls[i%sumLanes] += float64(v)
-		ld[i%sumLanes] += float64(v) * float64(x[i])
+	for i := range g {
+		v := masked(g[i], mask, i)
+		l := i & (sumLanes - 1)
+		ls[l] += float64(v)
+		ld[l] += float64(v) * float64(x[i])
 		if dres != nil {
 			if addRes {
 				dres[i] += v
@@ -143,11 +166,9 @@ func maskedSumDotGo(ls, ld *[sumLanes]float64, g, mask, x, dres []float32, addRe
 }
 
 func normGradGo(dx, g, mask, x []float32, k1, k2, k0 float32, add bool) {
-	for i, v := range g[:len(dx)] {
-		if mask != nil && !(mask[i] > 0) {
-			v = 0
-		}
-		t := float32(v * k1)
+	g = g[:len(dx)]
+	for i := range g {
+		t := float32(masked(g[i], mask, i) * k1)
 		if x != nil {
 			t -= float32(x[i] * k2)
 		}

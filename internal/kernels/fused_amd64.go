@@ -79,14 +79,6 @@ func normGrad(dx, g, mask, x []float32, k1, k2, k0 float32, add bool) {
 	normGradGo(dx[n:], g[n:], tail(mask, n), tail(x, n), k1, k2, k0, add)
 }
 
-// tail is x[n:], or nil for a nil x.
-func tail(x []float32, n int) []float32 {
-	if x == nil {
-		return nil
-	}
-	return x[n:]
-}
-
 //go:noescape
 func reluGradAVX2(dst, grad, out *float32, n int)
 

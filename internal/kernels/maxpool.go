@@ -19,18 +19,26 @@ func MaxPool2x2(dst []float32, arg []int32, src []float32, h, w int) {
 	maxPool2x2(dst, arg, src, oh, ow, w)
 }
 
-// maxPool2x2Go scans each window in row-major order.
+// maxPool2x2Go scans each window in row-major order, the window's two
+// rows read as pairs (one bounds check each).
 func maxPool2x2Go(dst []float32, arg []int32, src []float32, oh, ow, w int) {
 	for oy := 0; oy < oh; oy++ {
-		for ox := 0; ox < ow; ox++ {
+		top, bot := src[2*oy*w:2*oy*w+2*ow], src[(2*oy+1)*w:(2*oy+1)*w+2*ow]
+		d, ar := dst[oy*ow:oy*ow+ow], arg[oy*ow:oy*ow+ow]
+		for ox := range d {
+			t, b := (*[2]float32)(top[2*ox:]), (*[2]float32)(bot[2*ox:])
 			i := 2*oy*w + 2*ox
-			best, bi := src[i], i
-			for _, j := range [3]int{i + 1, i + w, i + w + 1} {
-				if v := src[j]; v > best || v != v {
-					best, bi = v, j
-				}
+			best, bi := t[0], i
+			if v := t[1]; v > best || v != v {
+				best, bi = v, i+1
 			}
-			dst[oy*ow+ox], arg[oy*ow+ox] = best, int32(bi)
+			if v := b[0]; v > best || v != v {
+				best, bi = v, i+w
+			}
+			if v := b[1]; v > best || v != v {
+				best, bi = v, i+w+1
+			}
+			d[ox], ar[ox] = best, int32(bi)
 		}
 	}
 }

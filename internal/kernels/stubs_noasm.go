@@ -2,28 +2,8 @@
 
 package kernels
 
-// gemmKernel is the micro-kernel Sgemm uses: without assembly, the Go one.
-var gemmKernel = &goKernel
-
-// gemmKernels lists every micro-kernel this build can run, for the tests.
-var gemmKernels = []*microKernel{&goKernel}
-
-func axpy(a float32, x, y []float32)                   { axpyGo(a, x, y) }
-func scal(a float32, x []float32)                      { scalGo(a, x) }
-func add(dst, a, b []float32)                          { addGo(dst, a, b) }
-func mul(dst, a, b []float32)                          { mulGo(dst, a, b) }
-func relu(dst, src []float32)                          { reluGo(dst, src) }
-func reluBackward(dst, g, out []float32)               { reluBackwardGo(dst, g, out) }
-func sumInto(lanes *[sumLanes]float64, x []float32)    { sumIntoGo(lanes, x) }
-func dotInto(lanes *[sumLanes]float64, x, y []float32) { dotIntoGo(lanes, x, y) }
-func maxAbs(x []float32) float32                       { return maxAbsGo(x) }
-
-func transpose8(dst []float32, dstStride int, src []float32, srcStride, n int) {
-	transpose8Go(dst, dstStride, src, srcStride, n)
-}
-
-func packRows(dst, src []float32, ld, kc, panels, w int) { packRowsGo(dst, src, ld, kc, panels, w) }
+// The dispatch of the GEMM's helpers that only amd64 has assembly for to
+// their Go twins: arm64 runs these too (see the package comment).
 
 // prefetchRect is a hint; without assembly there is nothing to ask with.
 func prefetchRect(src []float32, off, ld, rows, width int) {}
-func transpose4(dst, src []float32, srcStride, n int)      { transpose4Go(dst, src, srcStride, n) }

@@ -6,9 +6,10 @@ import (
 )
 
 // Element-wise and reduction loops over float32 slices. Each exported
-// function has a portable Go body (the *Go functions here) and, on amd64, an
-// AVX2 body in vector_amd64.s for the bulk of the slice, chosen in
-// stubs_amd64.go; the two give bit-identical results, which the tests check.
+// function has a portable Go body (the *Go functions here) and, for the
+// bulk of the slice, an AVX2 body on amd64 (vector_amd64.s, chosen in
+// stubs_amd64.go) and a NEON body on arm64 (vector_arm64.s,
+// stubs_arm64.go); they give bit-identical results, which the tests check.
 //
 // Products are rounded before they are added (no fused multiply-add), so the
 // results do not depend on the instruction set. Reductions accumulate in
@@ -18,7 +19,7 @@ import (
 // million float32 values accurate to float32 precision.
 
 // sumLanes is the number of float64 partial sums of the reductions: four
-// ymm registers of four lanes.
+// ymm registers of four lanes, eight NEON registers of two.
 const sumLanes = 16
 
 // Axpy computes y[i] += a*x[i]. x and y must have the same length.
@@ -103,67 +104,149 @@ func addLanes(lanes *[sumLanes]float64) float64 {
 	return s
 }
 
+// The Go twins work in blocks of 4 (16 for the reductions), loading each
+// block through an array pointer: one bounds check per block instead of
+// one per element, and independent operations for the core to overlap.
+// The rectifiers select with integer moves on the bits (below, positive)
+// rather than branching on the data, which random signs mispredict.
+
 func axpyGo(a float32, x, y []float32) {
 	y = y[:len(x)]
-	for i, v := range x {
-		y[i] += float32(a * v)
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		xs, ys := (*[4]float32)(x[i:]), (*[4]float32)(y[i:])
+		ys[0] += float32(a * xs[0])
+		ys[1] += float32(a * xs[1])
+		ys[2] += float32(a * xs[2])
+		ys[3] += float32(a * xs[3])
+	}
+	for ; i < len(x); i++ {
+		y[i] += float32(a * x[i])
 	}
 }
 
 func scalGo(a float32, x []float32) {
-	for i := range x {
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		xs := (*[4]float32)(x[i:])
+		xs[0] *= a
+		xs[1] *= a
+		xs[2] *= a
+		xs[3] *= a
+	}
+	for ; i < len(x); i++ {
 		x[i] *= a
 	}
 }
 
 func addGo(dst, a, b []float32) {
 	a, b = a[:len(dst)], b[:len(dst)]
-	for i := range dst {
+	i := 0
+	for ; i+4 <= len(dst); i += 4 {
+		d, x, y := (*[4]float32)(dst[i:]), (*[4]float32)(a[i:]), (*[4]float32)(b[i:])
+		d[0], d[1], d[2], d[3] = x[0]+y[0], x[1]+y[1], x[2]+y[2], x[3]+y[3]
+	}
+	for ; i < len(dst); i++ {
 		dst[i] = a[i] + b[i]
 	}
 }
 
 func mulGo(dst, a, b []float32) {
 	a, b = a[:len(dst)], b[:len(dst)]
-	for i := range dst {
+	i := 0
+	for ; i+4 <= len(dst); i += 4 {
+		d, x, y := (*[4]float32)(dst[i:]), (*[4]float32)(a[i:]), (*[4]float32)(b[i:])
+		d[0], d[1], d[2], d[3] = x[0]*y[0], x[1]*y[1], x[2]*y[2], x[3]*y[3]
+	}
+	for ; i < len(dst); i++ {
 		dst[i] = a[i] * b[i]
 	}
 }
+
+// below reports 0 > x: x negative, not -0 and not NaN, which are the bit
+// patterns 0x80000001 through 0xff800000 (-Inf).
+func below(x float32) bool { return math.Float32bits(x)-0x80000001 < 0x7f800000 }
+
+// positive reports x > 0: the bit patterns 1 through 0x7f800000 (+Inf).
+func positive(x float32) bool { return math.Float32bits(x)-1 < 0x7f800000 }
 
 // reluGo keeps x unless 0 > x, which is what MAXPS(0, x) does, NaN and -0
 // included.
 func reluGo(dst, src []float32) {
 	src = src[:len(dst)]
 	for i, v := range src {
-		if 0 > v {
-			v = 0
+		b := math.Float32bits(v)
+		if below(v) {
+			b = 0
 		}
-		dst[i] = v
+		dst[i] = math.Float32frombits(b)
 	}
 }
 
+// reluBackwardGo keeps dst[i]'s bits (-0 included) where out[i] is not
+// positive.
 func reluBackwardGo(dst, g, out []float32) {
 	g, out = g[:len(dst)], out[:len(dst)]
 	for i, o := range out {
-		if o > 0 {
-			dst[i] += g[i]
+		d := dst[i]
+		b, s := math.Float32bits(d), math.Float32bits(d+g[i])
+		if positive(o) {
+			b = s
 		}
+		dst[i] = math.Float32frombits(b)
 	}
 }
 
 // sumIntoGo adds x[i] to lanes[i mod sumLanes]. The assembly bodies stop at
 // a multiple of sumLanes, so the Go tail continues the same lane pattern.
+// The whole blocks of sumLanes go in two passes of eight lanes held in
+// registers (sixteen would not fit amd64's), the rest lane by lane.
 func sumIntoGo(lanes *[sumLanes]float64, x []float32) {
-	for i, v := range x {
-		lanes[i%sumLanes] += float64(v)
+	full := len(x) &^ (sumLanes - 1)
+	for h := 0; h < sumLanes; h += 8 {
+		l := (*[8]float64)(lanes[h:])
+		l0, l1, l2, l3, l4, l5, l6, l7 := l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7]
+		for i := h; i < full; i += sumLanes {
+			b := (*[8]float32)(x[i:])
+			l0 += float64(b[0])
+			l1 += float64(b[1])
+			l2 += float64(b[2])
+			l3 += float64(b[3])
+			l4 += float64(b[4])
+			l5 += float64(b[5])
+			l6 += float64(b[6])
+			l7 += float64(b[7])
+		}
+		l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7] = l0, l1, l2, l3, l4, l5, l6, l7
+	}
+	for i, v := range x[full:] {
+		lanes[i] += float64(v)
 	}
 }
 
-// dotIntoGo adds the exact products x[i]*y[i] to lanes[i mod sumLanes].
+// dotIntoGo adds the exact products x[i]*y[i] to lanes[i mod sumLanes],
+// blocked as sumIntoGo.
 func dotIntoGo(lanes *[sumLanes]float64, x, y []float32) {
 	y = y[:len(x)]
-	for i, v := range x {
-		lanes[i%sumLanes] += float64(v) * float64(y[i])
+	full := len(x) &^ (sumLanes - 1)
+	for h := 0; h < sumLanes; h += 8 {
+		l := (*[8]float64)(lanes[h:])
+		l0, l1, l2, l3, l4, l5, l6, l7 := l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7]
+		for i := h; i < full; i += sumLanes {
+			a, b := (*[8]float32)(x[i:]), (*[8]float32)(y[i:])
+			l0 += float64(a[0]) * float64(b[0])
+			l1 += float64(a[1]) * float64(b[1])
+			l2 += float64(a[2]) * float64(b[2])
+			l3 += float64(a[3]) * float64(b[3])
+			l4 += float64(a[4]) * float64(b[4])
+			l5 += float64(a[5]) * float64(b[5])
+			l6 += float64(a[6]) * float64(b[6])
+			l7 += float64(a[7]) * float64(b[7])
+		}
+		l[0], l[1], l[2], l[3], l[4], l[5], l[6], l[7] = l0, l1, l2, l3, l4, l5, l6, l7
+	}
+	for i, v := range x[full:] {
+		lanes[i] += float64(v) * float64(y[full+i])
 	}
 }
 

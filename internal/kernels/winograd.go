@@ -197,26 +197,31 @@ func (w *Winograd) Forward(out, packed []float32, cout int, lowered, scratch []f
 // tile q is p[(2*(r%2) + c%2)*phase + q + (r/2)*pw + c/2].
 func winoInputGo(v, p []float32, phase, pw, n int) {
 	for q := 0; q < n; q++ {
-		var d [4][4]float32
-		for r := 0; r < 4; r++ {
-			for c := 0; c < 4; c++ {
-				d[r][c] = p[(2*(r%2)+c%2)*phase+q+(r/2)*pw+c/2]
-			}
-		}
-		var t [4][4]float32
-		for c := 0; c < 4; c++ {
-			t[0][c] = d[0][c] - d[2][c]
-			t[1][c] = d[1][c] + d[2][c]
-			t[2][c] = d[2][c] - d[1][c]
-			t[3][c] = d[1][c] - d[3][c]
-		}
-		for k := 0; k < 4; k++ {
-			v[(4*k)*wintile+q] = t[k][0] - t[k][2]
-			v[(4*k+1)*wintile+q] = t[k][1] + t[k][2]
-			v[(4*k+2)*wintile+q] = t[k][2] - t[k][1]
-			v[(4*k+3)*wintile+q] = t[k][1] - t[k][3]
-		}
+		winoInputTile(v[q:], p[q:], phase, pw)
 	}
+}
+
+// winoInputTile writes V = B^T d B of the tile whose d[r][c] is
+// p[(2*(r%2) + c%2)*phase + (r/2)*pw + c/2] to v[ξ*wintile], ξ = 4k+c.
+// The sixteen values are scalars, loaded a pair at a time from the phase
+// planes: d[r][0] and d[r][2] from one (e_r), d[r][1] and d[r][3] from the
+// next (o_r).
+func winoInputTile(v, p []float32, phase, pw int) {
+	e0, o0 := (*[2]float32)(p), (*[2]float32)(p[phase:])
+	e1, o1 := (*[2]float32)(p[2*phase:]), (*[2]float32)(p[3*phase:])
+	e2, o2 := (*[2]float32)(p[pw:]), (*[2]float32)(p[phase+pw:])
+	e3, o3 := (*[2]float32)(p[2*phase+pw:]), (*[2]float32)(p[3*phase+pw:])
+	// t = B^T d, a column c at a time: t[k][c].
+	t00, t10, t20, t30 := e0[0]-e2[0], e1[0]+e2[0], e2[0]-e1[0], e1[0]-e3[0]
+	t01, t11, t21, t31 := o0[0]-o2[0], o1[0]+o2[0], o2[0]-o1[0], o1[0]-o3[0]
+	t02, t12, t22, t32 := e0[1]-e2[1], e1[1]+e2[1], e2[1]-e1[1], e1[1]-e3[1]
+	t03, t13, t23, t33 := o0[1]-o2[1], o1[1]+o2[1], o2[1]-o1[1], o1[1]-o3[1]
+	// V = t B, row k to v[4k..4k+3].
+	_ = v[15*wintile]
+	v[0*wintile], v[1*wintile], v[2*wintile], v[3*wintile] = t00-t02, t01+t02, t02-t01, t01-t03
+	v[4*wintile], v[5*wintile], v[6*wintile], v[7*wintile] = t10-t12, t11+t12, t12-t11, t11-t13
+	v[8*wintile], v[9*wintile], v[10*wintile], v[11*wintile] = t20-t22, t21+t22, t22-t21, t21-t23
+	v[12*wintile], v[13*wintile], v[14*wintile], v[15*wintile] = t30-t32, t31+t32, t32-t31, t31-t33
 }
 
 // winoOutputGo writes Y = A^T M A of n tiles (a multiple of 16, at most
@@ -224,15 +229,19 @@ func winoInputGo(v, p []float32, phase, pw, n int) {
 // r0[2q+c] = Y[0][c], r1[2q+c] = Y[1][c].
 func winoOutputGo(r0, r1, m []float32, n int) {
 	for q := 0; q < n; q++ {
-		var u [2][4]float32
-		for c := 0; c < 4; c++ {
-			m0, m1, m2, m3 := m[c*wintile+q], m[(4+c)*wintile+q], m[(8+c)*wintile+q], m[(12+c)*wintile+q]
-			u[0][c] = m0 + m1 + m2
-			u[1][c] = m1 - m2 - m3
-		}
-		for r, row := range [2][]float32{r0, r1} {
-			row[2*q] = u[r][0] + u[r][1] + u[r][2]
-			row[2*q+1] = u[r][1] - u[r][2] - u[r][3]
-		}
+		mq := m[q:]
+		_ = mq[15*wintile]
+		// u = A^T M, a column c at a time: u[r][c].
+		u00 := mq[0*wintile] + mq[4*wintile] + mq[8*wintile]
+		u10 := mq[4*wintile] - mq[8*wintile] - mq[12*wintile]
+		u01 := mq[1*wintile] + mq[5*wintile] + mq[9*wintile]
+		u11 := mq[5*wintile] - mq[9*wintile] - mq[13*wintile]
+		u02 := mq[2*wintile] + mq[6*wintile] + mq[10*wintile]
+		u12 := mq[6*wintile] - mq[10*wintile] - mq[14*wintile]
+		u03 := mq[3*wintile] + mq[7*wintile] + mq[11*wintile]
+		u13 := mq[7*wintile] - mq[11*wintile] - mq[15*wintile]
+		y0, y1 := (*[2]float32)(r0[2*q:]), (*[2]float32)(r1[2*q:])
+		y0[0], y0[1] = u00+u01+u02, u01-u02-u03
+		y1[0], y1[1] = u10+u11+u12, u11-u12-u13
 	}
 }

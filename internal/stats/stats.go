@@ -1,6 +1,7 @@
-// Package stats holds the rank statistics robustlab's measurements share:
-// saliency compares maps pixel by pixel, report compares models measure by
-// measure, both with Spearman's rank correlation.
+// Package stats holds the statistics robustlab's measurements and reports
+// share: rank correlations (saliency compares maps pixel by pixel, report
+// compares models measure by measure) and the standard errors and
+// permutation tests the report's findings judge differences by.
 package stats
 
 import (

@@ -1,6 +1,9 @@
-//go:build !amd64 || noasm
+//go:build !(amd64 || arm64) || noasm
 
 package kernels
+
+// The fused loops have amd64 and arm64 bodies; on other architectures and
+// with noasm their Go twins run.
 
 func reluGrad(dst, g, out []float32) { reluGradGo(dst, g, out) }
 

@@ -1,0 +1,207 @@
+//go:build arm64 && !noasm
+
+#include "textflag.h"
+#include "neon_arm64.h"
+
+// The 8x12 NEON tile: the accumulators of row i of C are V(3i), V(3i+1),
+// V(3i+2) (columns 0-3, 4-7, 8-11), V0-V23; the A column of a step is
+// V24 (rows 0-3) and V25 (rows 4-7), the B row V26-V28. A step is 24
+// FMLAs by element for two loads, and 24 + 2 + 3 registers leave V29-V31
+// for alpha and beta.
+
+// STEP8x12 is one step of k: the 8 A elements at R1 (post-incremented),
+// the 12 B elements at R2 (advanced by the B stride in R3), 24 FMLAs.
+#define STEP8x12 \
+	VLD1.P 32(R1), [V24.S4, V25.S4]; \
+	VLD1   (R2), [V26.S4, V27.S4, V28.S4]; \
+	ADD    R3, R2; \
+	FMLAX4S(0, 26, 24, 0); \
+	FMLAX4S(1, 27, 24, 0); \
+	FMLAX4S(2, 28, 24, 0); \
+	FMLAX4S(3, 26, 24, 1); \
+	FMLAX4S(4, 27, 24, 1); \
+	FMLAX4S(5, 28, 24, 1); \
+	FMLAX4S(6, 26, 24, 2); \
+	FMLAX4S(7, 27, 24, 2); \
+	FMLAX4S(8, 28, 24, 2); \
+	FMLAX4S(9, 26, 24, 3); \
+	FMLAX4S(10, 27, 24, 3); \
+	FMLAX4S(11, 28, 24, 3); \
+	FMLAX4S(12, 26, 25, 0); \
+	FMLAX4S(13, 27, 25, 0); \
+	FMLAX4S(14, 28, 25, 0); \
+	FMLAX4S(15, 26, 25, 1); \
+	FMLAX4S(16, 27, 25, 1); \
+	FMLAX4S(17, 28, 25, 1); \
+	FMLAX4S(18, 26, 25, 2); \
+	FMLAX4S(19, 27, 25, 2); \
+	FMLAX4S(20, 28, 25, 2); \
+	FMLAX4S(21, 26, 25, 3); \
+	FMLAX4S(22, 27, 25, 3); \
+	FMLAX4S(23, 28, 25, 3)
+
+// func sgemm8x12NEON(k int, a, b *float32, bstride int, c *float32, ldc int, alpha, beta float32)
+TEXT ·sgemm8x12NEON(SB), NOSPLIT, $0-56
+	MOVD k+0(FP), R0
+	MOVD a+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD bstride+24(FP), R3
+	LSL  $2, R3
+	MOVD c+32(FP), R4
+	MOVD ldc+40(FP), R5
+	LSL  $2, R5
+	VEOR V0.B16, V0.B16, V0.B16
+	VEOR V1.B16, V1.B16, V1.B16
+	VEOR V2.B16, V2.B16, V2.B16
+	VEOR V3.B16, V3.B16, V3.B16
+	VEOR V4.B16, V4.B16, V4.B16
+	VEOR V5.B16, V5.B16, V5.B16
+	VEOR V6.B16, V6.B16, V6.B16
+	VEOR V7.B16, V7.B16, V7.B16
+	VEOR V8.B16, V8.B16, V8.B16
+	VEOR V9.B16, V9.B16, V9.B16
+	VEOR V10.B16, V10.B16, V10.B16
+	VEOR V11.B16, V11.B16, V11.B16
+	VEOR V12.B16, V12.B16, V12.B16
+	VEOR V13.B16, V13.B16, V13.B16
+	VEOR V14.B16, V14.B16, V14.B16
+	VEOR V15.B16, V15.B16, V15.B16
+	VEOR V16.B16, V16.B16, V16.B16
+	VEOR V17.B16, V17.B16, V17.B16
+	VEOR V18.B16, V18.B16, V18.B16
+	VEOR V19.B16, V19.B16, V19.B16
+	VEOR V20.B16, V20.B16, V20.B16
+	VEOR V21.B16, V21.B16, V21.B16
+	VEOR V22.B16, V22.B16, V22.B16
+	VEOR V23.B16, V23.B16, V23.B16
+	// Two steps per iteration while k allows, then one.
+	TBZ  $0, R0, even
+	STEP8x12
+	SUB  $1, R0
+even:
+	CBZ  R0, store
+loop:
+	STEP8x12
+	STEP8x12
+	SUBS $2, R0
+	BNE  loop
+store:
+	FMOVS alpha+48(FP), F29
+	FMOVS beta+52(FP), F30
+	FCMPS $(0.0), F30
+	BEQ   overwrite
+	// C = beta*C + alpha*acc, row by row, in V26-V28.
+	VLD1 (R4), [V26.S4, V27.S4, V28.S4]
+	FMULX4S(26, 26, 30, 0)
+	FMULX4S(27, 27, 30, 0)
+	FMULX4S(28, 28, 30, 0)
+	FMLAX4S(26, 0, 29, 0)
+	FMLAX4S(27, 1, 29, 0)
+	FMLAX4S(28, 2, 29, 0)
+	VST1 [V26.S4, V27.S4, V28.S4], (R4)
+	ADD  R5, R4
+	VLD1 (R4), [V26.S4, V27.S4, V28.S4]
+	FMULX4S(26, 26, 30, 0)
+	FMULX4S(27, 27, 30, 0)
+	FMULX4S(28, 28, 30, 0)
+	FMLAX4S(26, 3, 29, 0)
+	FMLAX4S(27, 4, 29, 0)
+	FMLAX4S(28, 5, 29, 0)
+	VST1 [V26.S4, V27.S4, V28.S4], (R4)
+	ADD  R5, R4
+	VLD1 (R4), [V26.S4, V27.S4, V28.S4]
+	FMULX4S(26, 26, 30, 0)
+	FMULX4S(27, 27, 30, 0)
+	FMULX4S(28, 28, 30, 0)
+	FMLAX4S(26, 6, 29, 0)
+	FMLAX4S(27, 7, 29, 0)
+	FMLAX4S(28, 8, 29, 0)
+	VST1 [V26.S4, V27.S4, V28.S4], (R4)
+	ADD  R5, R4
+	VLD1 (R4), [V26.S4, V27.S4, V28.S4]
+	FMULX4S(26, 26, 30, 0)
+	FMULX4S(27, 27, 30, 0)
+	FMULX4S(28, 28, 30, 0)
+	FMLAX4S(26, 9, 29, 0)
+	FMLAX4S(27, 10, 29, 0)
+	FMLAX4S(28, 11, 29, 0)
+	VST1 [V26.S4, V27.S4, V28.S4], (R4)
+	ADD  R5, R4
+	VLD1 (R4), [V26.S4, V27.S4, V28.S4]
+	FMULX4S(26, 26, 30, 0)
+	FMULX4S(27, 27, 30, 0)
+	FMULX4S(28, 28, 30, 0)
+	FMLAX4S(26, 12, 29, 0)
+	FMLAX4S(27, 13, 29, 0)
+	FMLAX4S(28, 14, 29, 0)
+	VST1 [V26.S4, V27.S4, V28.S4], (R4)
+	ADD  R5, R4
+	VLD1 (R4), [V26.S4, V27.S4, V28.S4]
+	FMULX4S(26, 26, 30, 0)
+	FMULX4S(27, 27, 30, 0)
+	FMULX4S(28, 28, 30, 0)
+	FMLAX4S(26, 15, 29, 0)
+	FMLAX4S(27, 16, 29, 0)
+	FMLAX4S(28, 17, 29, 0)
+	VST1 [V26.S4, V27.S4, V28.S4], (R4)
+	ADD  R5, R4
+	VLD1 (R4), [V26.S4, V27.S4, V28.S4]
+	FMULX4S(26, 26, 30, 0)
+	FMULX4S(27, 27, 30, 0)
+	FMULX4S(28, 28, 30, 0)
+	FMLAX4S(26, 18, 29, 0)
+	FMLAX4S(27, 19, 29, 0)
+	FMLAX4S(28, 20, 29, 0)
+	VST1 [V26.S4, V27.S4, V28.S4], (R4)
+	ADD  R5, R4
+	VLD1 (R4), [V26.S4, V27.S4, V28.S4]
+	FMULX4S(26, 26, 30, 0)
+	FMULX4S(27, 27, 30, 0)
+	FMULX4S(28, 28, 30, 0)
+	FMLAX4S(26, 21, 29, 0)
+	FMLAX4S(27, 22, 29, 0)
+	FMLAX4S(28, 23, 29, 0)
+	VST1 [V26.S4, V27.S4, V28.S4], (R4)
+	RET
+overwrite:
+	// C = alpha*acc: beta == 0 never reads C.
+	FMULX4S(0, 0, 29, 0)
+	FMULX4S(1, 1, 29, 0)
+	FMULX4S(2, 2, 29, 0)
+	VST1 [V0.S4, V1.S4, V2.S4], (R4)
+	ADD  R5, R4
+	FMULX4S(3, 3, 29, 0)
+	FMULX4S(4, 4, 29, 0)
+	FMULX4S(5, 5, 29, 0)
+	VST1 [V3.S4, V4.S4, V5.S4], (R4)
+	ADD  R5, R4
+	FMULX4S(6, 6, 29, 0)
+	FMULX4S(7, 7, 29, 0)
+	FMULX4S(8, 8, 29, 0)
+	VST1 [V6.S4, V7.S4, V8.S4], (R4)
+	ADD  R5, R4
+	FMULX4S(9, 9, 29, 0)
+	FMULX4S(10, 10, 29, 0)
+	FMULX4S(11, 11, 29, 0)
+	VST1 [V9.S4, V10.S4, V11.S4], (R4)
+	ADD  R5, R4
+	FMULX4S(12, 12, 29, 0)
+	FMULX4S(13, 13, 29, 0)
+	FMULX4S(14, 14, 29, 0)
+	VST1 [V12.S4, V13.S4, V14.S4], (R4)
+	ADD  R5, R4
+	FMULX4S(15, 15, 29, 0)
+	FMULX4S(16, 16, 29, 0)
+	FMULX4S(17, 17, 29, 0)
+	VST1 [V15.S4, V16.S4, V17.S4], (R4)
+	ADD  R5, R4
+	FMULX4S(18, 18, 29, 0)
+	FMULX4S(19, 19, 29, 0)
+	FMULX4S(20, 20, 29, 0)
+	VST1 [V18.S4, V19.S4, V20.S4], (R4)
+	ADD  R5, R4
+	FMULX4S(21, 21, 29, 0)
+	FMULX4S(22, 22, 29, 0)
+	FMULX4S(23, 23, 29, 0)
+	VST1 [V21.S4, V22.S4, V23.S4], (R4)
+	RET
