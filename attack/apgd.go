@@ -14,7 +14,7 @@ import (
 // 2*eps and halves at checkpoints where the loss stopped rising, restarting
 // from the best point found. It needs no step size, only a budget of
 // iterations. With Loss DLR() it is APGD-DLR, with the cross-entropy
-// APGD-CE; with Targets and DLR, the targeted APGD-T.
+// APGD-CE; with TargetClasses it is AutoAttack's APGD-T.
 type APGDConfig struct {
 	// Norm is Linf (the default, "") or L2.
 	Norm Norm
@@ -27,8 +27,18 @@ type APGDConfig struct {
 	Restarts int
 	// Loss is the objective; nil is the cross-entropy.
 	Loss Objective
-	// Targets, if non-nil, makes the attack targeted.
+	// Targets, if non-nil, makes the attack targeted: success means
+	// predicting Targets[i].
 	Targets []int
+	// TargetClasses, if positive, makes the attack APGD-T, the targeted
+	// APGD of AutoAttack (Croce & Hein 2020, sec. 4): a run towards each
+	// of the TargetClasses classes that the model scores highest after the
+	// label on the clean image, in turn, each on the examples not yet
+	// misclassified, with the targeted DLR loss (eq. 8; Loss nil) or the
+	// targeted version of Loss. The target steers the loss only: success
+	// is any misclassification. At most K-1 for K classes; it excludes
+	// Targets. Restarts apply per target class.
+	TargetClasses int
 	// KeepMode attacks the model in the mode it is in; by default in
 	// evaluation mode.
 	KeepMode bool
@@ -57,6 +67,10 @@ func (c *APGDConfig) check() error {
 		return fmt.Errorf("attack: APGD needs at least 1 iteration, got %d", c.Steps)
 	case c.Restarts < 0:
 		return fmt.Errorf("attack: restarts must be >= 0, got %d", c.Restarts)
+	case c.TargetClasses < 0:
+		return fmt.Errorf("attack: APGD-T's number of target classes must be >= 0, got %d", c.TargetClasses)
+	case c.TargetClasses > 0 && c.Targets != nil:
+		return fmt.Errorf("attack: APGD-T picks its own targets: give TargetClasses or Targets, not both")
 	}
 	return nil
 }
@@ -70,11 +84,23 @@ func APGD(m nn.Module, x *tensor.Tensor, labels []int, c APGDConfig) (*tensor.Te
 	if err := c.check(); err != nil {
 		return nil, err
 	}
-	o, done, err := session(m, x, labels, c.Targets, c.Loss, c.KeepMode)
+	loss := c.Loss
+	if c.TargetClasses > 0 && loss == nil {
+		loss = DLR()
+	}
+	o, done, err := session(m, x, labels, c.Targets, loss, c.KeepMode)
 	if err != nil {
 		return nil, err
 	}
 	defer done()
+	if c.TargetClasses > 0 {
+		if err := checkTargetClasses("APGD-T", c.TargetClasses, o.k); err != nil {
+			return nil, err
+		}
+		if err := checkObjective(loss, o.k, true, x.Dim(0)); err != nil {
+			return nil, fmt.Errorf("attack: APGD-T: %w", err)
+		}
+	}
 	res := newOutcome(x)
 	c.run(o, x, allIndices(x.Dim(0)), c.rng(), res)
 	return res.adv, nil
@@ -103,12 +129,42 @@ func apgdCheckpoints(nIter int) []int {
 // stops on that example) or its highest-loss iterate.
 func (c *APGDConfig) run(o *oracle, x *tensor.Tensor, todo []int, rng *rand.Rand, res *outcome) {
 	checkpoints := apgdCheckpoints(c.Steps)
-	for r := 0; r < max(c.Restarts, 1); r++ {
-		act := res.unfooled(todo)
-		if len(act) == 0 {
-			return
+	if c.TargetClasses == 0 {
+		for r := 0; r < max(c.Restarts, 1); r++ {
+			act := res.unfooled(todo)
+			if len(act) == 0 {
+				return
+			}
+			c.once(o, x, act, rng, res, checkpoints)
 		}
-		c.once(o, x, act, rng, res, checkpoints)
+		return
+	}
+	// APGD-T: the targets are the other classes in the order of the
+	// clean image's logits (AutoAttack's APGDAttack_targeted takes the
+	// 2nd, 3rd, ... highest of examples it classifies correctly).
+	act := res.unfooled(todo)
+	if len(act) == 0 {
+		return
+	}
+	ranks := map[int][]int{}
+	for j, r := range classRanks(o, x, act) {
+		ranks[act[j]] = r
+	}
+	savedTargets, savedMis := o.targets, o.misclassify
+	defer func() { o.targets, o.misclassify = savedTargets, savedMis }()
+	targets := make([]int, len(o.labels))
+	o.targets, o.misclassify = targets, true
+	for rank := 1; rank <= c.TargetClasses; rank++ {
+		for r := 0; r < max(c.Restarts, 1); r++ {
+			act := res.unfooled(todo)
+			if len(act) == 0 {
+				return
+			}
+			for _, i := range act {
+				targets[i] = ranks[i][rank-1]
+			}
+			c.once(o, x, act, rng, res, checkpoints)
+		}
 	}
 }
 

@@ -1,7 +1,10 @@
 // Package attack crafts adversarial examples and measures robustness:
 // FGSM (Goodfellow et al. 2015), PGD in Linf and L2 (Madry et al. 2018),
-// APGD with cross-entropy or DLR loss (Croce & Hein 2020) and the
-// score-based Square attack (Andriushchenko et al. 2020), robust accuracy as
+// APGD with cross-entropy or DLR loss and its targeted APGD-T (Croce & Hein
+// 2020), the minimum-norm FAB and FAB-T (Croce & Hein 2020, ICML) and the
+// score-based Square attack (Andriushchenko et al. 2020), AutoAttack's
+// suites of them (autoattack, autoattack-plus: each stage on what the
+// previous left robust, reported as RobustBench does), robust accuracy as
 // the per-example worst case over a list of attacks and budgets (Evaluate),
 // and the sanity checks that catch an evaluation fooled by gradient masking
 // (Carlini et al. 2019, "On Evaluating Adversarial Robustness"; the flags of

@@ -84,6 +84,10 @@ type Report struct {
 	// Results holds the accuracy of every attack at every budget, and of
 	// the worst case (attack WorstCase) at every budget.
 	Results []Result `json:"results"`
+	// Suites gives each suite of attacks (autoattack, autoattack-plus) at
+	// each budget as RobustBench reports AutoAttack: clean accuracy, robust
+	// accuracy, eps, norm, n, and the robust accuracy after each stage.
+	Suites []SuiteResult `json:"suites,omitempty"`
 	// Checks are the sanity checks; a failed one means the numbers above
 	// may overstate robustness.
 	Checks []Check `json:"checks"`
@@ -106,6 +110,54 @@ type Result struct {
 	// Seconds is the time the attack took over all batches (0 for the
 	// worst case).
 	Seconds float64 `json:"seconds"`
+}
+
+// SuiteResult is one suite of attacks at one budget.
+type SuiteResult struct {
+	// Suite is the suite as written ("autoattack", "autoattack?norm=l2").
+	Suite string  `json:"suite"`
+	Norm  Norm    `json:"norm"`
+	Eps   float64 `json:"eps"`
+	N     int     `json:"n"`
+	// CleanAccuracy is the accuracy on the unattacked images,
+	// RobustAccuracy the fraction of the N examples that no stage fooled.
+	CleanAccuracy  float64 `json:"clean_accuracy"`
+	RobustAccuracy float64 `json:"robust_accuracy"`
+	// Stages are the suite's attacks in the order they ran, each with the
+	// robust accuracy after it.
+	Stages []StageResult `json:"stages"`
+	// Seconds is the time the suite took at all budgets together.
+	Seconds float64 `json:"seconds"`
+}
+
+// StageResult is the robust accuracy of a suite after one of its attacks.
+type StageResult struct {
+	Attack         string  `json:"attack"`
+	RobustAccuracy float64 `json:"robust_accuracy"`
+}
+
+// suiteResults gathers the suites' results from the stages' accuracies.
+func suiteResults(cfg *EvalConfig, rep *Report, t *tally) []SuiteResult {
+	var out []SuiteResult
+	for e, eps := range cfg.Eps {
+		idx := map[string]int{}
+		for _, a := range cfg.Attacks {
+			if a.Suite == "" {
+				continue
+			}
+			j, ok := idx[a.Suite]
+			if !ok {
+				j = len(out)
+				idx[a.Suite] = j
+				out = append(out, SuiteResult{Suite: a.Suite, Norm: a.Norm, Eps: eps, N: rep.N, CleanAccuracy: rep.CleanAccuracy})
+			}
+			acc := float64(t.correct[a.Label][e]) / float64(rep.N)
+			out[j].Stages = append(out[j].Stages, StageResult{Attack: a.Name, RobustAccuracy: acc})
+			out[j].RobustAccuracy = acc
+			out[j].Seconds += t.seconds[a.Label]
+		}
+	}
+	return out
 }
 
 // Row is one example under one attack (or the worst case) at one budget.
@@ -163,17 +215,22 @@ func (c *EvalConfig) check() error {
 	labels := map[string]bool{}
 	for _, a := range c.Attacks {
 		if _, ok := specKeys[a.Name]; !ok {
-			return fmt.Errorf("attack: unknown attack %q (known: %s)", a.Name, strings.Join(Names(), ", "))
+			return fmt.Errorf("attack: unknown attack %q (known: %s)", a.Name, known())
 		}
 		if labels[a.Label] || a.Label == WorstCase {
 			return fmt.Errorf("attack: attack label %q is used twice or reserved", a.Label)
 		}
 		labels[a.Label] = true
 		switch {
-		case a.Name == "pgd" && a.Steps < 1, strings.HasPrefix(a.Name, "apgd") && a.Steps < 1:
+		case a.Name == "pgd" && a.Steps < 1, strings.HasPrefix(a.Name, "apgd") && a.Steps < 1, strings.HasPrefix(a.Name, "fab") && a.Steps < 1:
 			return fmt.Errorf("attack: %s needs at least 1 step, got %d", a.Label, a.Steps)
 		case a.Name == "square" && a.Queries < 1:
 			return fmt.Errorf("attack: %s needs at least 1 query, got %d", a.Label, a.Queries)
+		case a.Targets < 0 || a.Restarts < 0:
+			return fmt.Errorf("attack: %s: negative targets or restarts", a.Label)
+		}
+		if _, err := a.Norm.resolve(); err != nil {
+			return fmt.Errorf("attack: %s: %w", a.Label, err)
 		}
 	}
 	switch {
@@ -271,6 +328,7 @@ func Evaluate(ctx context.Context, m nn.Module, ds data.Dataset, cfg EvalConfig)
 			rep.Results = append(rep.Results, Result{Attack: a, Eps: eps, Accuracy: float64(c) / float64(n), Correct: c, Seconds: t.seconds[a]})
 		}
 	}
+	rep.Suites = suiteResults(&cfg, rep, t)
 	rep.Checks = sanityChecks(&cfg, rep, t)
 	for _, c := range rep.Failed() {
 		fmt.Fprintf(log, "attack: WARNING: sanity check %s failed: %s\n", c.Name, c.Detail)
@@ -312,10 +370,8 @@ func evalBatch(ctx context.Context, m nn.Module, b *data.Batch, bi int, cfg *Eva
 	o.ctx = ctx
 	rep.Classes = o.k
 	for _, a := range cfg.Attacks {
-		if a.Name == "apgd-dlr" {
-			if err := checkObjective(DLR(), o.k, false, 0); err != nil {
-				return fmt.Errorf("%s: %w", a.Label, err)
-			}
+		if err := a.checkSpecClasses(o.k); err != nil {
+			return err
 		}
 	}
 	nb := x.Dim(0)
@@ -341,12 +397,30 @@ func evalBatch(ctx context.Context, m nn.Module, b *data.Batch, bi int, cfg *Eva
 	t.cleanCorrect += len(todo)
 
 	for e, eps := range cfg.Eps {
-		worst := newOutcome(x) // fooled: by any attack; adv: by the first
+		worst := newOutcome(x)          // fooled: by any attack; adv: by the first
+		chains := map[string]*outcome{} // per suite, what its stages fooled so far
 		for ai := range cfg.Attacks {
 			a := &cfg.Attacks[ai]
 			st := time.Now()
 			res := newOutcome(x)
-			a.run(o, x, todo, eps, streamRNG(cfg.Seed, bi, ai, e), res)
+			var chain *outcome
+			if a.Suite != "" {
+				if chain = chains[a.Suite]; chain == nil {
+					chain = newOutcome(x)
+					chains[a.Suite] = chain
+				}
+				// A stage attacks only what the suite's earlier stages left
+				// correct; what they fooled counts as fooled here too.
+				for _, i := range todo {
+					if chain.fooled[i] {
+						res.record(i, row(chain.adv, i), chain.pred[i], chain.loss[i], true)
+					}
+				}
+			}
+			// At eps 0 every attack's image is the clean one: nothing to run.
+			if eps > 0 {
+				a.run(o, x, todo, eps, streamRNG(cfg.Seed, bi, ai, e), res)
+			}
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -359,6 +433,9 @@ func evalBatch(ctx context.Context, m nn.Module, b *data.Batch, bi int, cfg *Eva
 					t.correct[a.Label][e]++
 				} else if !worst.fooled[i] {
 					worst.record(i, row(res.adv, i), res.pred[i], res.loss[i], true)
+				}
+				if chain != nil && res.fooled[i] && !chain.fooled[i] {
+					chain.record(i, row(res.adv, i), res.pred[i], res.loss[i], true)
 				}
 			}
 			appendRows(rep, b, x, res.adv, cleanPred, pred, a.Label, eps)
@@ -381,7 +458,10 @@ func evalBatch(ctx context.Context, m nn.Module, b *data.Batch, bi int, cfg *Eva
 		appendRows(rep, b, x, worst.adv, cleanPred, pred, WorstCase, eps)
 
 		if !cfg.NoExtraChecks {
-			if sp := firstPGD(cfg.Attacks); sp != nil && sp.Steps >= 4 {
+			if sp := firstPGD(cfg.Attacks); sp != nil && sp.Steps >= 4 && eps == 0 {
+				t.fewerSteps[e] += len(todo)
+				t.fewerRun = true
+			} else if sp != nil && sp.Steps >= 4 {
 				fewer := sp.pgd(eps)
 				fewer.Steps = sp.Steps / 4
 				res := newOutcome(x)

@@ -315,14 +315,18 @@ func TestAPGDCheckpoints(t *testing.T) {
 }
 
 // TestSquareSchedule: p halves at the schedule's iterations of a
-// 10,000-query run, rescaled to shorter budgets.
+// 10,000-query run, rescaled to shorter budgets unless fixed (as
+// AutoAttack runs it with 5,000 queries).
 func TestSquareSchedule(t *testing.T) {
 	for _, c := range []struct {
 		it, n int
+		fixed bool
 		want  float64
-	}{{1, 10000, 0.8}, {10, 10000, 0.8}, {11, 10000, 0.4}, {51, 10000, 0.2}, {201, 10000, 0.1}, {8001, 10000, 0.8 / 512}, {2, 1000, 0.4}, {501, 1000, 0.8 / 128}} {
-		if got := squareP(0.8, c.it, c.n); !(math.Abs(got-c.want) <= 1e-15) {
-			t.Errorf("p at query %d of %d = %g, want %g", c.it, c.n, got, c.want)
+	}{{1, 10000, false, 0.8}, {10, 10000, false, 0.8}, {11, 10000, false, 0.4}, {51, 10000, false, 0.2}, {201, 10000, false, 0.1},
+		{8001, 10000, false, 0.8 / 512}, {2, 1000, false, 0.4}, {501, 1000, false, 0.8 / 128},
+		{11, 5001, true, 0.4}, {501, 5001, true, 0.8 / 16}, {4001, 5001, true, 0.8 / 128}, {5000, 5001, true, 0.8 / 128}, {2000, 5001, false, 0.8 / 64}} {
+		if got := squareP(0.8, c.it, c.n, c.fixed); !(math.Abs(got-c.want) <= 1e-15) {
+			t.Errorf("p at query %d of %d (fixed %v) = %g, want %g", c.it, c.n, c.fixed, got, c.want)
 		}
 	}
 }

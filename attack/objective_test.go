@@ -98,6 +98,7 @@ func TestObjectivesAgainstFiniteDifferences(t *testing.T) {
 		{DLR(), refDLR, 2, 4},
 		{KL(p), refKL(pRow), 0, -1},
 		{margin{}, refMargin, 3, -1},
+		{logitGap{}, func(z []float64, y, t int) float64 { return z[t] - z[y] }, 1, 5},
 	}
 	for trial := 0; trial < 5; trial++ {
 		z := make([]float32, k)

@@ -29,8 +29,12 @@ type oracle struct {
 	obj     Objective
 	labels  []int // of the whole batch
 	targets []int // nil when untargeted
-	k       int   // number of classes (outputs)
-	dz      []float32
+	// misclassify makes any wrong class a success even with targets set:
+	// AutoAttack's targeted attacks use the target to steer the loss, and
+	// their goal stays misclassification.
+	misclassify bool
+	k           int // number of classes (outputs)
+	dz          []float32
 	// Logits of the last evaluation, [rows, k]; valid until the next.
 	logits []float32
 	// queries counts images evaluated (forward passes per example), for
@@ -52,7 +56,7 @@ func (o *oracle) target(i int) int {
 // success reports whether prediction p counts as the attack's success on
 // batch example i: any wrong class untargeted, the target class targeted.
 func (o *oracle) success(i, p int) bool {
-	if o.targets != nil {
+	if o.targets != nil && !o.misclassify {
 		return p == o.targets[i]
 	}
 	return p != o.labels[i]
@@ -100,6 +104,53 @@ func (o *oracle) eval(x *tensor.Tensor, idx []int, grad *tensor.Tensor, loss []f
 			return
 		}
 		copy(grad.Data(), in.Grad.Data())
+	}
+}
+
+// boundaries runs the model on x (rows for batch examples idx) and, for
+// FAB's linearization, writes f[j*K+k] = z_k - z_y of row j (y its label)
+// and, if g is non-nil, g[(j*K+k)*D:...] = d(z_k - z_y)/dx (zero for k =
+// y): one forward pass and K backward passes on the same tape, each for
+// one class. pred gets the predictions.
+func (o *oracle) boundaries(x *tensor.Tensor, idx []int, f []float64, g []float32, pred []int) {
+	n, k := len(idx), o.k
+	d := rowLen(x)
+	o.tp.Reset()
+	in := o.tp.Input(x)
+	z := nn.Call(o.m, in)
+	if s := z.Shape(); len(s) != 2 || s[0] != n || s[1] != k {
+		panic(&tensor.ShapeError{Op: "attack: model output", Got: s, Expected: []int{n, k}})
+	}
+	o.queries += n
+	zd := z.Data()
+	o.logits = append(o.logits[:0], zd...)
+	for j, i := range idx {
+		y := o.labels[i]
+		for c := 0; c < k; c++ {
+			f[j*k+c] = float64(zd[j*k+c]) - float64(zd[j*k+y])
+		}
+		pred[j] = argmax(zd[j*k : (j+1)*k])
+	}
+	if g == nil {
+		return
+	}
+	dz := o.tp.Tensor(n, k)
+	for c := 0; c < k; c++ {
+		dz.Fill(0)
+		for j, i := range idx {
+			if y := o.labels[i]; y != c {
+				dz.Data()[j*k+c], dz.Data()[j*k+y] = 1, -1
+			}
+		}
+		o.tp.BackwardWith(z, dz, in)
+		for j := range idx {
+			dst := g[(j*k+c)*d : (j*k+c+1)*d]
+			if in.Grad == nil {
+				clear(dst)
+				continue
+			}
+			copy(dst, in.Grad.Data()[j*d:(j+1)*d])
+		}
 	}
 }
 

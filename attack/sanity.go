@@ -146,14 +146,20 @@ func sanityChecks(cfg *EvalConfig, rep *Report, t *tally) []Check {
 
 	// Square not stronger than the white-box attacks.
 	c = Check{Name: CheckSquareVsWhiteBox}
-	square := ""
+	square, squareSuite, squareSeen := "", "", false
 	var white []string
 	for _, a := range cfg.Attacks {
-		if a.gradientFree() {
+		switch {
+		case a.gradientFree():
 			if square == "" {
-				square = a.Label
+				square, squareSuite = a.Label, a.Suite
 			}
-		} else {
+			squareSeen = true
+		case squareSeen && a.Suite != "" && a.Suite == squareSuite:
+			// A later stage of Square's own suite attacks only what Square
+			// left: its accuracy cannot be above Square's, whatever the
+			// gradients are worth.
+		default:
 			white = append(white, a.Label)
 		}
 	}

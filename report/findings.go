@@ -122,7 +122,7 @@ func robustFindings(r *study.Results, c castModels) []Finding {
 			}
 		}
 		if len(where) > 0 {
-			out = append(out, finding("Adversarial robustness", "For %s, single-step FGSM leaves fewer images correct than multi-step PGD at eps %s, beyond sampling noise. PGD should be the stronger attack: its steps may be too few or too small, or the model's gradients are masked. The worst case over both attacks is in the table.",
+			out = append(out, finding("Adversarial robustness", "For %s, single-step FGSM leaves fewer images correct than multi-step PGD at eps %s, beyond sampling noise. PGD should be the stronger attack: its steps may be too few or too small, or the model's gradients are masked. The worst case over all attacks (with APGD-CE and APGD-T) is in the table.",
 				m.Name, strings.Join(where, ", ")))
 		}
 	}

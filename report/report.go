@@ -280,7 +280,7 @@ func robustSection(r *study.Results, fig func(file, alt, caption string) []figur
 	for i, e := range r.Eps {
 		eps[i] = epsText(e)
 	}
-	text := fmt.Sprintf("Each model was attacked with FGSM (one step) and PGD (%d steps from a random start) under an L∞ budget eps of %s of the [0,1] pixel range, on %d test images, in evaluation mode. A robust model keeps its accuracy as eps grows; the worst case in the table counts an image as lost if either attack fools the model.",
+	text := fmt.Sprintf("Each model was attacked with FGSM (one step) and PGD (%d steps from a random start) under an L∞ budget eps of %s of the [0,1] pixel range, on %d test images, in evaluation mode, and with APGD-CE and APGD-T (Croce & Hein 2020; 10 iterations, 3 target classes), which a model that masks its gradients does not escape. A robust model keeps its accuracy as eps grows; the worst case in the table counts an image as lost if any attack fools the model.",
 		steps, orDash(strings.Join(eps, ", ")), n)
 	return section{
 		ID: "robustness", Title: "Accuracy under adversarial attack (S1, S6)",

@@ -51,7 +51,7 @@ func resultsTable(r *study.Results) table {
 		for _, m := range r.Models {
 			steps = max(steps, m.RobustAccuracy.Steps)
 		}
-		t.Notes = append(t.Notes, fmt.Sprintf("PGD %s is accuracy under PGD (%d steps, L∞, eps %s); Worst %s is the per-image worst case over PGD and FGSM at the same eps.", e, steps, e, e))
+		t.Notes = append(t.Notes, fmt.Sprintf("PGD %s is accuracy under PGD (%d steps, L∞, eps %s); Worst %s is the per-image worst case over FGSM, PGD, APGD-CE and APGD-T at the same eps.", e, steps, e, e))
 	}
 	for _, f := range r.NoiseFamilies {
 		col(f, true)

@@ -8,6 +8,15 @@ import (
 	"github.com/robustlab/robustlab/nn"
 )
 
+// studyAPGD are the APGD attacks of the study's robustness evaluation,
+// run at every budget beside FGSM and PGD and counted in the worst case:
+// APGD-CE and APGD-T (Croce & Hein 2020), whose DLR-targeted loss does
+// not saturate with the softmax, so that a model that masks its gradients
+// cannot pass as robust. They are AutoAttack's with a tenth of its 100
+// iterations and 3 of its 9 target classes, to keep the study within its
+// time (robustlab eval --attacks autoattack runs the full suite).
+const studyAPGD = "apgd-ce?steps=10,apgd-t?steps=10&targets=3"
+
 // robustRecord is a robust stage's result.
 type robustRecord struct {
 	FGSM, PGD, Worst []float64
@@ -15,22 +24,24 @@ type robustRecord struct {
 }
 
 // robustEvaluation is each model's accuracy under FGSM and PGD at every
-// budget, with the per-example worst case and the sanity checks.
+// budget, with the per-example worst case (over APGD-CE and APGD-T too)
+// and the sanity checks.
 var robustEvaluation = evaluation{kind: "robust", stage: (*runner).robustStage, assemble: (*runner).assembleRobust}
 
 func (r *runner) robustStage(name string) stage {
 	rs := r.spec.Eval.Robust
 	return stage{
-		name: fmt.Sprintf("robustness %s (FGSM, PGD-%d at %d budgets)", name, rs.Steps, len(r.eps)),
+		name: fmt.Sprintf("robustness %s (FGSM, PGD-%d, APGD-CE, APGD-T at %d budgets)", name, rs.Steps, len(r.eps)),
 		// PGD examples mostly fall within a few steps on undefended models;
-		// count half the steps as an estimate.
-		cost: float64(rs.N*len(r.eps)) * (1 + float64(rs.Steps)/2) * costGradStep,
+		// count half the steps as an estimate, and as much again for the
+		// APGD attacks (10 steps, 3 targets, on what PGD left).
+		cost: float64(rs.N*len(r.eps)) * (1 + float64(rs.Steps)) * costGradStep,
 		run: r.withModel(name, func(ctx context.Context, m nn.Module) (any, error) {
 			ds, err := r.open("test", rs.N)
 			if err != nil {
 				return nil, err
 			}
-			specs, err := attack.ParseSpecs(fmt.Sprintf("fgsm,pgd?steps=%d", rs.Steps))
+			specs, err := attack.ParseSpecs(fmt.Sprintf("fgsm,pgd?steps=%d,%s", rs.Steps, studyAPGD))
 			if err != nil {
 				return nil, err
 			}

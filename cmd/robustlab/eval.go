@@ -168,6 +168,18 @@ func printReport(w io.Writer, rep *attack.Report) {
 		}
 		fmt.Fprintln(w)
 	}
+	for _, su := range rep.Suites {
+		fmt.Fprintf(w, "%s: %s eps %s, n %d: clean %.2f%%, robust %.2f%% (after", su.Suite, strings.ToUpper(string(su.Norm[:1]))+string(su.Norm[1:]),
+			formatEps(su.Eps), su.N, 100*su.CleanAccuracy, 100*su.RobustAccuracy)
+		for i, st := range su.Stages {
+			sep := ","
+			if i == 0 {
+				sep = ""
+			}
+			fmt.Fprintf(w, "%s %s %.2f%%", sep, st.Attack, 100*st.RobustAccuracy)
+		}
+		fmt.Fprintf(w, "; %.0fs)\n", su.Seconds)
+	}
 	fmt.Fprintln(w, "sanity checks:")
 	for _, c := range rep.Checks {
 		status := "pass"
@@ -202,6 +214,10 @@ func init() {
 budget of --eps (Linf unless an attack says norm=l2), the model in evaluation
 mode, and print the accuracy under each attack and the worst case per example
 over all of them (an example counts as robust only if no attack fooled it).
+A suite (autoattack, autoattack-plus) runs its stages in order, each on the
+examples the stages before it left correct, and is reported as RobustBench
+reports AutoAttack: clean and robust accuracy, norm, eps, n, and the robust
+accuracy after each stage (its rows in the table are those).
 
 Sanity checks (Carlini et al. 2019; AutoAttack's flags) come with every
 evaluation and a warning when one fails: accuracy non-increasing in eps, PGD
@@ -218,7 +234,8 @@ With --out DIR it writes DIR/eval.json (the summary) and DIR/eval_examples.csv
 		Example: `  robustlab eval --model runs/mnist/model.safetensors --data mnist:test --n 1000 \
       --attacks fgsm,pgd,apgd-ce,apgd-dlr,square --eps 0.1,0.2,0.3 --out runs/mnist/eval
   robustlab eval --model runs/std/model.safetensors --data shapes:test --eps 2/255,8/255 \
-      --attacks 'fgsm,pgd?steps=50&restarts=10'`,
+      --attacks 'fgsm,pgd?steps=50&restarts=10'
+  robustlab eval --model runs/adv/model.safetensors --data shapes:test --n 1000 --attacks autoattack --eps 8/255`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
 			r, _, err := f.prepare(c.ErrOrStderr())

@@ -99,6 +99,31 @@ func TestAttackWritesPNGs(t *testing.T) {
 	}
 }
 
+// TestEvalAutoAttack: the suite runs through the CLI and is reported as
+// RobustBench reports it, and the summary file has it.
+func TestEvalAutoAttack(t *testing.T) {
+	dir := t.TempDir()
+	model := saveTinyModel(t, dir, "m.safetensors", models.Options{Seed: 1})
+	out := filepath.Join(dir, "eval")
+	stdout, err := runFresh(t, "eval", "--model", model, "--data", tinyShapes, "--attacks", "autoattack", "--eps", "8/255", "--out", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"autoattack/apgd-ce", "autoattack/fab-t", "autoattack: Linf eps 8/255, n 6: clean", "robust", "after apgd-ce"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	var rep attack.Report
+	raw, err := os.ReadFile(filepath.Join(out, evalSummaryFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &rep); err != nil || len(rep.Suites) != 1 || len(rep.Suites[0].Stages) != 4 || rep.Suites[0].N != 6 {
+		t.Fatalf("summary suites %+v (%v)", rep.Suites, err)
+	}
+}
+
 func TestEvalBadInput(t *testing.T) {
 	dir := t.TempDir()
 	model := saveTinyModel(t, dir, "m.safetensors", models.Options{Seed: 1})
@@ -123,6 +148,8 @@ func TestEvalBadInput(t *testing.T) {
 		{[]string{"--model", model, "--data", tinyShapes, "--attacks", "pgd?steps=0"}, "steps must be at least 1"},
 		{[]string{"--model", model, "--data", tinyShapes, "--attacks", "deepfool"}, "unknown attack"},
 		{[]string{"--model", model, "--data", "mnist:test?n=4&root=" + grey}, "cannot take the images"},
+		{[]string{"--model", model, "--data", tinyShapes, "--attacks", "autoattack?norm=l1"}, "unknown norm"},
+		{[]string{"--model", model, "--data", tinyShapes, "--attacks", "apgd-t?targets=10"}, "at most 9 target classes"},
 		{[]string{"--model", five, "--data", tinyShapes}, "has 5 outputs"},
 		{[]string{"--model", filepath.Join(dir, "missing.safetensors"), "--data", tinyShapes}, "missing.safetensors"},
 		{[]string{"--model", model, "--data", tinyShapes, "--batch", "0"}, "--batch"},
